@@ -1,0 +1,403 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// A StatusCode is the status code of a close frame (RFC 6455 section 7.4).
+type StatusCode uint16
+
+// Status codes from RFC 6455 section 7.4.1 and the IANA registry. 1005, 1006
+// and 1015 are never sent; they describe how a connection ended.
+const (
+	StatusNormalClosure           StatusCode = 1000
+	StatusGoingAway               StatusCode = 1001
+	StatusProtocolError           StatusCode = 1002
+	StatusUnsupportedData         StatusCode = 1003
+	StatusNoStatusReceived        StatusCode = 1005 // a close frame without a code
+	StatusAbnormalClosure         StatusCode = 1006 // the connection ended without a close frame
+	StatusInvalidFramePayloadData StatusCode = 1007
+	StatusPolicyViolation         StatusCode = 1008
+	StatusMessageTooBig           StatusCode = 1009
+	StatusMandatoryExtension      StatusCode = 1010
+	StatusInternalError           StatusCode = 1011
+	StatusServiceRestart          StatusCode = 1012
+	StatusTryAgainLater           StatusCode = 1013
+	StatusBadGateway              StatusCode = 1014
+	StatusTLSHandshake            StatusCode = 1015 // the TLS handshake failed
+)
+
+var statusNames = map[StatusCode]string{
+	StatusNormalClosure:           "normal closure",
+	StatusGoingAway:               "going away",
+	StatusProtocolError:           "protocol error",
+	StatusUnsupportedData:         "unsupported data",
+	StatusNoStatusReceived:        "no status received",
+	StatusAbnormalClosure:         "abnormal closure",
+	StatusInvalidFramePayloadData: "invalid frame payload data",
+	StatusPolicyViolation:         "policy violation",
+	StatusMessageTooBig:           "message too big",
+	StatusMandatoryExtension:      "mandatory extension",
+	StatusInternalError:           "internal error",
+	StatusServiceRestart:          "service restart",
+	StatusTryAgainLater:           "try again later",
+	StatusBadGateway:              "bad gateway",
+	StatusTLSHandshake:            "TLS handshake",
+}
+
+func (s StatusCode) String() string {
+	if name, ok := statusNames[s]; ok {
+		return strconv.Itoa(int(s)) + " (" + name + ")"
+	}
+	return strconv.Itoa(int(s))
+}
+
+// Valid reports whether s may appear in a close frame on the wire: the codes
+// section 7.4.1 defines for sending (1000–1003, 1007–1011), those IANA has
+// since registered (1012–1014), and the ranges 3000–4999 left to
+// applications.
+func (s StatusCode) Valid() bool {
+	switch {
+	case s >= 1000 && s <= 1003, s >= 1007 && s <= 1014:
+		return true
+	case s >= 3000 && s <= 4999:
+		return true
+	}
+	return false
+}
+
+// MaxCloseReason is the longest close reason that fits in a control frame:
+// 125 bytes less the two of the status code.
+const MaxCloseReason = MaxControlPayload - 2
+
+// CloseError is the error a read returns once the connection has closed.
+// Code and Reason are those of the peer's close frame; a close frame without
+// a code reads as StatusNoStatusReceived, and a connection that ended without
+// any close frame as StatusAbnormalClosure, with the transport error in Err.
+type CloseError struct {
+	Code   StatusCode
+	Reason string
+	Err    error // why the connection ended abnormally, when Code is 1006
+}
+
+func (e *CloseError) Error() string {
+	s := "websocket: closed: " + e.Code.String()
+	if e.Reason != "" {
+		s += " " + strconv.Quote(e.Reason)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// CloseStatus returns the status code of the CloseError in err's chain, or
+// 0 if there is none.
+func CloseStatus(err error) StatusCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}
+
+// A ProtocolError reports that the peer broke RFC 6455 (or exceeded a limit),
+// so this side failed the connection, sending a close frame with Code.
+type ProtocolError struct {
+	Code StatusCode // the status code sent to the peer
+	Msg  string     // what was wrong
+}
+
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("websocket: failed the connection with %v: %s", e.Code, e.Msg)
+}
+
+func protocolErr(code StatusCode, format string, args ...any) *ProtocolError {
+	return &ProtocolError{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// AppendClosePayload appends the payload of a close frame carrying code and
+// reason to b (section 5.5.1): the code as two big-endian bytes, then the
+// reason. A code of 0 makes an empty payload, which the peer reads as
+// StatusNoStatusReceived. The reason is cut at a UTF-8 boundary to
+// MaxCloseReason bytes so the frame stays a valid control frame.
+func AppendClosePayload(b []byte, code StatusCode, reason string) []byte {
+	if code == 0 {
+		return b
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(code))
+	if len(reason) > MaxCloseReason {
+		n := MaxCloseReason
+		for n > 0 && !utf8.RuneStart(reason[n]) {
+			n--
+		}
+		reason = reason[:n]
+	}
+	return append(b, reason...)
+}
+
+// ParseClosePayload decodes a received close frame's payload. An empty
+// payload gives StatusNoStatusReceived. It returns a *ProtocolError for a
+// payload section 5.5.1 forbids: one byte long, a code that may not be sent
+// (StatusProtocolError), or a reason that is not UTF-8
+// (StatusInvalidFramePayloadData).
+func ParseClosePayload(p []byte) (StatusCode, string, error) {
+	switch {
+	case len(p) == 0:
+		return StatusNoStatusReceived, "", nil
+	case len(p) == 1:
+		return 0, "", protocolErr(StatusProtocolError, "close frame payload of 1 byte")
+	case len(p) > MaxControlPayload:
+		return 0, "", protocolErr(StatusProtocolError, "close frame payload of %d bytes", len(p))
+	}
+	code := StatusCode(binary.BigEndian.Uint16(p))
+	if !code.Valid() {
+		return 0, "", protocolErr(StatusProtocolError, "invalid close code %d", uint16(code))
+	}
+	if !validUTF8(p[2:]) {
+		return 0, "", protocolErr(StatusInvalidFramePayloadData, "close reason is not valid UTF-8")
+	}
+	return code, string(p[2:]), nil
+}
+
+// Close runs the closing handshake of RFC 6455 section 7: it sends a close
+// frame with code and reason, waits for the peer's close frame, and closes
+// the TCP connection; a client first waits for the server to close TCP, as
+// section 7.1.1 asks. Each step is bounded by DefaultCloseTimeout. A code of
+// 0 sends a close frame without a status code. A reason longer than
+// MaxCloseReason bytes is cut.
+//
+// Close returns nil once the peer has answered with its own close frame. If
+// the connection is already closing or closed, Close waits for that to end
+// and returns ErrClosed.
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if code == StatusNoStatusReceived {
+		code = 0
+	}
+	if code != 0 && !code.Valid() {
+		c.CloseNow()
+		return fmt.Errorf("websocket: close code %d may not be sent", uint16(code))
+	}
+	if !c.startClosing() {
+		<-c.closed
+		return ErrClosed
+	}
+	deadline := time.Now().Add(c.closeTimeout)
+	err := c.sendClose(code, reason, deadline)
+	if err == nil {
+		err = c.awaitPeerClose(deadline)
+	}
+	c.closeTCP()
+	return err
+}
+
+// CloseNow closes the TCP connection at once, without the closing
+// handshake. Blocked reads and writes return.
+func (c *Conn) CloseNow() error {
+	c.startClosing()
+	if c.isClosed() {
+		return ErrClosed
+	}
+	c.closeTCP()
+	return nil
+}
+
+// startClosing marks the connection as closing and reports whether the
+// caller is the first to do so, and so the one to finish the closing
+// handshake and close TCP.
+func (c *Conn) startClosing() bool {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	first := !c.closing
+	c.closing = true
+	return first
+}
+
+// sendClose sends a close frame, unless one has been sent already, giving up
+// at deadline.
+func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return fmt.Errorf("websocket: sending close frame: %w", err)
+	}
+	defer func() { <-c.frameSem }()
+	if c.closeSent {
+		return nil
+	}
+	c.closeSent = true
+	var payload [MaxControlPayload]byte
+	p := AppendClosePayload(payload[:0], code, reason)
+	c.nc.SetWriteDeadline(deadline)
+	if n, err := c.writeFrameLocked(Header{Fin: true, Opcode: OpClose}, p, nil); err != nil {
+		return c.writeFailed(ctx, n, err)
+	}
+	return nil
+}
+
+var errCloseTimeout = errors.New("websocket: timed out waiting for the peer's close frame")
+
+// awaitPeerClose waits, after this side has sent its close frame, for the
+// peer's: read by the goroutine reading the connection, or by this one if
+// no goroutine is. A client then waits for the server to close TCP.
+func (c *Conn) awaitPeerClose(deadline time.Time) error {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-c.closeRcvd:
+	case c.r.sem <- struct{}{}:
+		c.drainUntilClose(deadline)
+		<-c.r.sem
+	case <-timer.C:
+	case <-c.closed:
+	}
+	select {
+	case <-c.closeRcvd:
+	default:
+		if c.isClosed() {
+			return ErrClosed
+		}
+		return errCloseTimeout
+	}
+	if c.client {
+		select {
+		case c.r.sem <- struct{}{}:
+			c.awaitEOF(deadline)
+			<-c.r.sem
+		case <-timer.C:
+		case <-c.closed:
+		}
+	}
+	return nil
+}
+
+// closeReceived handles the peer's close frame with payload p.
+func (c *Conn) closeReceived(p []byte) error {
+	code, reason, err := ParseClosePayload(p)
+	if err != nil {
+		pe := err.(*ProtocolError)
+		return c.fail(pe.Code, pe.Msg)
+	}
+	c.peerClose = CloseError{Code: code, Reason: reason}
+	close(c.closeRcvd)
+	ce := &CloseError{Code: code, Reason: reason}
+	c.r.err = ce
+	c.r.active = false
+	if c.startClosing() {
+		// The peer began the closing handshake: echo its code, then close
+		// TCP (a client waits for the server to do so first).
+		deadline := time.Now().Add(c.closeTimeout)
+		if code == StatusNoStatusReceived {
+			code = 0
+		}
+		if c.sendClose(code, "", deadline) == nil && c.client {
+			c.awaitEOF(deadline)
+		}
+		c.closeTCP()
+	}
+	return ce
+}
+
+// fail fails the connection (section 7.1.7) for a violation by the peer:
+// it sends a close frame with code, waits for the peer's close frame, and
+// closes TCP. The reading goroutine calls it, and every later read returns
+// the error.
+func (c *Conn) fail(code StatusCode, format string, args ...any) error {
+	err := protocolErr(code, format, args...)
+	c.r.err = err
+	if c.startClosing() {
+		deadline := time.Now().Add(c.closeTimeout)
+		if c.sendClose(code, err.Msg, deadline) == nil {
+			c.drainUntilClose(deadline)
+			if c.client {
+				c.awaitEOF(deadline)
+			}
+		}
+		c.closeTCP()
+	}
+	return err
+}
+
+// drainUntilClose reads and drops frames until the peer's close frame, an
+// error, or deadline. The caller holds the read semaphore.
+func (c *Conn) drainUntilClose(deadline time.Time) {
+	r := &c.r
+	select {
+	case <-c.closeRcvd:
+		return
+	default:
+	}
+	c.nc.SetReadDeadline(deadline)
+	if r.skip(r.remain) != nil {
+		return
+	}
+	r.remain = 0
+	for {
+		if r.fill(2) != nil {
+			return
+		}
+		n := headerSize(r.buf[r.r+1])
+		if r.fill(n) != nil {
+			return
+		}
+		h, _, err := ParseHeader(r.buf[r.r : r.r+n])
+		if err != nil {
+			return
+		}
+		r.r += n
+		if h.Opcode != OpClose {
+			if r.skip(h.Length) != nil {
+				return
+			}
+			continue
+		}
+		if h.Length > MaxControlPayload || r.fill(int(h.Length)) != nil {
+			return
+		}
+		p := r.ctrl[:h.Length]
+		copy(p, r.buf[r.r:])
+		r.r += len(p)
+		if h.Masked {
+			Mask(h.Mask, 0, p)
+		}
+		code, reason, err := ParseClosePayload(p)
+		if err != nil {
+			return
+		}
+		c.peerClose = CloseError{Code: code, Reason: reason}
+		close(c.closeRcvd)
+		return
+	}
+}
+
+// awaitEOF waits, on a client, for the server to close the TCP connection
+// after the closing handshake. The caller holds the read semaphore.
+func (c *Conn) awaitEOF(deadline time.Time) {
+	c.nc.SetReadDeadline(deadline)
+	r := &c.r
+	for r.skip(readBufSize) == nil {
+	}
+}
+
+// skip reads and drops n bytes.
+func (r *readState) skip(n int64) error {
+	for n > 0 {
+		if r.w == r.r {
+			if err := r.fill(1); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(r.w-r.r))
+		r.r += int(k)
+		n -= k
+	}
+	return nil
+}

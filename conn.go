@@ -1,0 +1,203 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+)
+
+// MessageType is the type of a data message: text (UTF-8) or binary. Its
+// values are the opcodes of the message's first frame.
+type MessageType int
+
+// The two message types of RFC 6455 section 5.6.
+const (
+	MessageText   MessageType = MessageType(OpText)
+	MessageBinary MessageType = MessageType(OpBinary)
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "text"
+	case MessageBinary:
+		return "binary"
+	}
+	return fmt.Sprintf("MessageType(%d)", int(t))
+}
+
+// Defaults for the limits a Conn applies.
+const (
+	// DefaultReadLimit is the largest message a Conn accepts unless
+	// SetReadLimit says otherwise: 32 MiB.
+	DefaultReadLimit = 32 << 20
+	// DefaultCloseTimeout bounds the closing handshake: how long Close waits
+	// to send its close frame and then for the peer's.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// ErrClosed is returned by operations on a connection after it has been
+// closed by this side. It wraps net.ErrClosed.
+var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
+
+// errCloseSent is returned by writes after this side has sent its close frame.
+var errCloseSent = fmt.Errorf("websocket: close frame already sent: %w", net.ErrClosed)
+
+// A Conn is a WebSocket connection, made by Accept on the server or by Dial
+// on the client.
+//
+// Concurrency: any number of goroutines may write at once (WriteMessage,
+// NextWriter, Ping); data messages never interleave, while control frames
+// may go out between the frames of a message being streamed. One goroutine
+// at a time may read (ReadMessage, NextReader); a second waits for the first.
+// Close and CloseNow may be called from any goroutine at any time.
+//
+// Control frames are handled by whichever goroutine is reading: pings are
+// answered, pongs complete Ping calls and a close frame completes the closing
+// handshake. A connection that is not read therefore neither answers pings
+// nor notices the peer closing it.
+type Conn struct {
+	nc           net.Conn
+	client       bool
+	subprotocol  string
+	closeTimeout time.Duration
+
+	r readState
+
+	// Writing. msgSem is held for a whole data message, frameSem while one
+	// frame is written; control frames take only frameSem.
+	msgSem    chan struct{}
+	frameSem  chan struct{}
+	wdl       ioDeadline
+	closeSent bool          // guarded by frameSem
+	vec       [2][]byte     // header and payload for a vectored write
+	bufs      net.Buffers   // vec, as WriteTo consumes it
+	rng       *rand.ChaCha8 // masking keys, for a client
+	writer    messageWriter // the writer NextWriter returns
+	hdr       [MaxHeaderSize]byte
+
+	// Closing.
+	closeMu   sync.Mutex
+	closing   bool          // someone has begun the closing handshake
+	closeRcvd chan struct{} // closed once the peer's close frame has been read
+	peerClose CloseError    // the peer's close frame, set before closeRcvd is closed
+	closed    chan struct{} // closed once the TCP connection is closed
+	closeOnce sync.Once
+
+	pingMu  sync.Mutex
+	pingSeq uint64
+	pings   map[uint64]chan struct{}
+}
+
+// newConn makes a Conn on nc, whose opening handshake is complete. buffered
+// holds bytes already read from nc past the handshake.
+func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Conn {
+	c := &Conn{
+		nc:           nc,
+		client:       client,
+		subprotocol:  subprotocol,
+		closeTimeout: DefaultCloseTimeout,
+		msgSem:       make(chan struct{}, 1),
+		frameSem:     make(chan struct{}, 1),
+		closeRcvd:    make(chan struct{}),
+		closed:       make(chan struct{}),
+	}
+	c.wdl.set = nc.SetWriteDeadline
+	c.r.init(c, buffered)
+	c.writer.c = c
+	if client {
+		var seed [32]byte
+		cryptoRand(seed[:])
+		c.rng = rand.NewChaCha8(seed)
+	}
+	return c
+}
+
+// Subprotocol returns the subprotocol the opening handshake selected, or ""
+// if none.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// NetConn returns the underlying connection. Reading from or writing to it
+// directly corrupts the WebSocket stream; it is there for addresses, socket
+// options and the like.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetReadDeadline sets the deadline for reads, as net.Conn does. A read that
+// reaches it returns an error for which os.ErrDeadlineExceeded is true, and
+// the connection stays usable: the next read resumes where it stopped. A
+// zero value means no deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.r.dl.setUser(t) }
+
+// SetWriteDeadline sets the deadline for writes, as net.Conn does. A write
+// that reaches it before sending any byte of its frame returns an error and
+// leaves the connection usable; one cut off inside a frame closes the
+// connection, whose stream can no longer be continued.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.wdl.setUser(t) }
+
+// SetReadLimit sets the largest message, in bytes, that reads accept; a
+// larger one fails the connection with StatusMessageTooBig before it is
+// buffered. The default is DefaultReadLimit. Call it before reading.
+func (c *Conn) SetReadLimit(n int64) { c.r.limit = n }
+
+// OnPing sets a function called with the payload of each ping received,
+// after the pong answering it has been sent. The payload is valid only
+// during the call. Call it before reading.
+func (c *Conn) OnPing(f func(payload []byte)) { c.r.onPing = f }
+
+// OnPong sets a function called with the payload of each pong received. The
+// payload is valid only during the call. Call it before reading.
+func (c *Conn) OnPong(f func(payload []byte)) { c.r.onPong = f }
+
+// acquire takes the semaphore sem, giving up when ctx ends or the
+// connection closes.
+func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
+// closeTCP closes the underlying connection, once.
+func (c *Conn) closeTCP() {
+	c.closeOnce.Do(func() {
+		c.nc.Close()
+		close(c.closed)
+	})
+}
+
+// isClosed reports whether the TCP connection has been closed.
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// lostErr returns the error for a connection whose transport failed with err.
+func (c *Conn) lostErr(err error) error {
+	if c.isClosed() && errors.Is(err, net.ErrClosed) {
+		select {
+		case <-c.closeRcvd:
+			pc := c.peerClose
+			return &pc
+		default:
+		}
+		return ErrClosed
+	}
+	return &CloseError{Code: StatusAbnormalClosure, Err: err}
+}

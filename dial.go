@@ -1,0 +1,354 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DialOptions configures Dial. The zero value dials directly or through the
+// proxy the environment names, with no subprotocol.
+type DialOptions struct {
+	// Header holds extra request headers, such as Origin, Cookie or
+	// Authorization. A Host header here replaces the URL's host in the
+	// request.
+	Header http.Header
+
+	// Subprotocols lists the subprotocols to offer, most preferred first.
+	Subprotocols []string
+
+	// TLSConfig configures TLS for wss URLs and https proxies. Nil means the
+	// zero tls.Config; ServerName defaults to the host being dialled.
+	TLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection (to the proxy, if there is
+	// one). Nil means a net.Dialer's DialContext.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Proxy returns the proxy for a request, as http.Transport's Proxy does;
+	// the connection is tunnelled through it with CONNECT. Nil means
+	// http.ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); to dial
+	// directly, return a nil URL.
+	Proxy func(*http.Request) (*url.URL, error)
+}
+
+// A HandshakeError reports an opening handshake the server refused or
+// answered wrongly. It carries the server's response.
+type HandshakeError struct {
+	Msg        string      // what was wrong
+	StatusCode int         // the response's status code
+	Header     http.Header // the response's headers
+	Body       []byte      // the start of the response body, up to 1 KiB
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("websocket: handshake failed: %s (status %d)", e.Msg, e.StatusCode)
+}
+
+// maxErrorBody is how much of a refusal's body a HandshakeError keeps.
+const maxErrorBody = 1024
+
+// Dial opens a WebSocket connection to rawURL, a ws:// or wss:// URL (http
+// and https are taken as their equivalents). ctx bounds the whole opening
+// handshake, including the TCP and TLS handshakes and any proxy, but not the
+// connection once open.
+//
+// The response is returned whether or not the handshake succeeds; when the
+// server refuses it, the error is a *HandshakeError and the response's Body
+// holds the start of the server's body.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	u, err := parseWebSocketURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := dialTransport(ctx, u, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, resp, err := clientHandshake(ctx, nc, u, opts)
+	if err != nil {
+		nc.Close()
+		return nil, resp, err
+	}
+	return c, resp, nil
+}
+
+func parseWebSocketURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("websocket: URL scheme %q is not ws or wss", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("websocket: URL %q has no host", rawURL)
+	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("websocket: URL %q has a fragment", rawURL)
+	}
+	return u, nil
+}
+
+// hostPort returns u's host with the default port for its scheme added when
+// it has none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	switch u.Scheme {
+	case "wss", "https":
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// dialTransport returns a connection to u's host, through a proxy if one
+// applies and with TLS for wss, ready for the HTTP handshake.
+func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+	dial := opts.NetDialContext
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	proxy := opts.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	// Proxy functions choose by the HTTP scheme.
+	probe := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "http", Host: u.Host, Path: u.Path}, Header: http.Header{}, Host: u.Host}
+	if u.Scheme == "wss" {
+		probe.URL.Scheme = "https"
+	}
+	proxyURL, err := proxy(probe)
+	if err != nil {
+		return nil, fmt.Errorf("websocket: choosing proxy: %w", err)
+	}
+
+	target := hostPort(u)
+	var nc net.Conn
+	if proxyURL == nil {
+		nc, err = dial(ctx, "tcp", target)
+		if err != nil {
+			return nil, fmt.Errorf("websocket: %w", err)
+		}
+	} else {
+		nc, err = dialProxy(ctx, dial, proxyURL, target, opts.TLSConfig)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if u.Scheme == "wss" {
+		tc, err := tlsHandshake(ctx, nc, u.Hostname(), opts.TLSConfig)
+		if err != nil {
+			return nil, err
+		}
+		nc = tc
+	}
+	return nc, nil
+}
+
+func tlsHandshake(ctx context.Context, nc net.Conn, host string, config *tls.Config) (net.Conn, error) {
+	cfg := &tls.Config{}
+	if config != nil {
+		cfg = config.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", host, err)
+	}
+	return tc, nil
+}
+
+// dialProxy connects to target through the HTTP or HTTPS proxy at proxyURL
+// with a CONNECT request.
+func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, target string, tlsConfig *tls.Config) (net.Conn, error) {
+	var nc net.Conn
+	var err error
+	switch proxyURL.Scheme {
+	case "http", "":
+		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "http", Host: proxyURL.Host}))
+	case "https":
+		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "https", Host: proxyURL.Host}))
+		if err == nil {
+			nc, err = tlsHandshake(ctx, nc, proxyURL.Hostname(), tlsConfig)
+		}
+	default:
+		return nil, fmt.Errorf("websocket: proxy scheme %q is not supported", proxyURL.Scheme)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("websocket: dialing proxy %s: %w", proxyURL.Host, err)
+	}
+	stop := bindContext(ctx, nc)
+	defer stop()
+
+	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n"
+	if u := proxyURL.User; u != nil {
+		pass, _ := u.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass)) + "\r\n"
+	}
+	req += "\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: writing CONNECT to proxy: %w", ctxCause(ctx, err))
+	}
+	// A proxy sends nothing after its response until the tunnel carries
+	// our handshake, so a small buffer cannot swallow tunnel bytes.
+	br := bufio.NewReaderSize(nc, 16)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: reading proxy response: %w", ctxCause(ctx, err))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: proxy refused CONNECT to %s: %s", target, resp.Status)
+	}
+	if br.Buffered() > 0 {
+		nc.Close()
+		return nil, errors.New("websocket: proxy sent data before the tunnel opened")
+	}
+	return nc, nil
+}
+
+// bindContext makes ctx's deadline and cancellation interrupt I/O on nc
+// until the returned func is called.
+func bindContext(ctx context.Context, nc net.Conn) (stop func()) {
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	cancelled := make(chan struct{})
+	stopFunc := context.AfterFunc(ctx, func() {
+		nc.SetDeadline(aLongTimeAgo)
+		close(cancelled)
+	})
+	return func() {
+		if !stopFunc() {
+			// The cancellation has started; let it finish so that the
+			// reset below is the last word.
+			<-cancelled
+		}
+		nc.SetDeadline(time.Time{})
+	}
+}
+
+// ctxCause reports ctx's error in place of the timeout it caused.
+func ctxCause(ctx context.Context, err error) error {
+	if ctx.Err() != nil && isTimeout(err) {
+		return ctx.Err()
+	}
+	return err
+}
+
+// clientHandshake sends the opening handshake request on nc and checks the
+// response (section 4.1).
+func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	var keyBytes [16]byte
+	cryptoRand(keyBytes[:])
+	key := base64.StdEncoding.EncodeToString(keyBytes[:])
+
+	host := u.Host
+	if h := opts.Header.Get("Host"); h != "" {
+		host = h
+	}
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
+	req.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ")
+	req.WriteString(key)
+	req.WriteString("\r\n")
+	if len(opts.Subprotocols) > 0 {
+		req.WriteString("Sec-WebSocket-Protocol: ")
+		req.WriteString(strings.Join(opts.Subprotocols, ", "))
+		req.WriteString("\r\n")
+	}
+	extra := opts.Header.Clone()
+	extra.Del("Host")
+	req.Write(appendExtraHeaders(nil, extra))
+	req.WriteString("\r\n")
+
+	stop := bindContext(ctx, nc)
+	defer stop()
+	if _, err := nc.Write(req.Bytes()); err != nil {
+		return nil, nil, fmt.Errorf("websocket: writing handshake request: %w", ctxCause(ctx, err))
+	}
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	if err != nil {
+		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxCause(ctx, err))
+	}
+	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
+		// Keep the start of the body for the error and the caller.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		err.Body = body
+		return nil, resp, err
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		buffered, _ = br.Peek(n)
+	}
+	resp.Body = http.NoBody
+	return newConn(nc, true, resp.Header.Get("Sec-WebSocket-Protocol"), buffered), resp, nil
+}
+
+// checkResponse checks the server's answer to the opening handshake.
+func checkResponse(resp *http.Response, key string, offered []string) *HandshakeError {
+	fail := func(format string, args ...any) *HandshakeError {
+		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fail("expected status 101, got %q", resp.Status)
+	}
+	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+		return fail("no 'websocket' token in the Upgrade header")
+	}
+	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return fail("no 'upgrade' token in the Connection header")
+	}
+	if accept := resp.Header.Values("Sec-WebSocket-Accept"); len(accept) != 1 || accept[0] != AcceptKey(key) {
+		return fail("Sec-WebSocket-Accept %q does not match the key sent", accept)
+	}
+	if protos := resp.Header.Values("Sec-WebSocket-Protocol"); len(protos) > 0 {
+		if len(protos) > 1 || !contains(offered, protos[0]) {
+			return fail("server selected subprotocol %q, which was not offered", protos)
+		}
+	}
+	if ext := headerTokens(resp.Header, "Sec-WebSocket-Extensions"); len(ext) > 0 {
+		return fail("server selected extension %q, which was not offered", ext)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,3 @@
+module github.com/f30c7f75/websocket
+
+go 1.23

@@ -1,0 +1,240 @@
+package websocket
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// acceptGUID is the GUID of RFC 6455 section 1.3 that the server appends to
+// the client's key.
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// AcceptKey returns the Sec-WebSocket-Accept value for the client's
+// Sec-WebSocket-Key (section 4.2.2): the base64 of the SHA-1 of the key
+// followed by the protocol's GUID.
+func AcceptKey(key string) string {
+	h := sha1.New()
+	h.Write([]byte(key))
+	h.Write([]byte(acceptGUID))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// AcceptOptions configures Accept. The zero value accepts requests from
+// clients that send no Origin or an Origin on the request's own host, and
+// selects no subprotocol.
+type AcceptOptions struct {
+	// Subprotocols lists the subprotocols the server speaks, most preferred
+	// first. The first that the client also offers is selected.
+	Subprotocols []string
+
+	// OriginPatterns lists the origins, besides the request's own host,
+	// whose pages may open connections. A pattern is matched with path.Match,
+	// ignoring case, against the Origin's host ("*.example.com",
+	// "localhost:*"), or against scheme://host when it contains "://".
+	OriginPatterns []string
+
+	// InsecureSkipOriginCheck accepts any Origin. Browsers send cookies with
+	// cross-site WebSocket requests, so a server that authenticates by cookie
+	// and sets this is open to cross-site WebSocket hijacking.
+	InsecureSkipOriginCheck bool
+}
+
+// Accept completes the opening handshake of a WebSocket request made to an
+// http.Handler and returns the connection. Headers set on w beforehand are
+// sent with the 101 response.
+//
+// Accept checks the request as RFC 6455 section 4.2.1 requires. A request it
+// refuses gets an HTTP error (400 for a malformed request, 405 for a method
+// other than GET, 426 for a version other than 13, 403 for a refused
+// Origin) and Accept returns the reason; the connection is not hijacked.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	key, status, err := checkRequest(r)
+	if err == nil && !opts.InsecureSkipOriginCheck {
+		if err = checkOrigin(r, opts.OriginPatterns); err != nil {
+			status = http.StatusForbidden
+		}
+	}
+	if err != nil {
+		switch status {
+		case http.StatusUpgradeRequired:
+			w.Header().Set("Sec-WebSocket-Version", "13")
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", http.MethodGet)
+		}
+		http.Error(w, err.Error(), status)
+		return nil, err
+	}
+	subprotocol := selectSubprotocol(r, opts.Subprotocols)
+
+	resp := make([]byte, 0, 256)
+	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	resp = append(resp, AcceptKey(key)...)
+	resp = append(resp, "\r\n"...)
+	if subprotocol != "" {
+		resp = append(resp, "Sec-WebSocket-Protocol: "...)
+		resp = append(resp, subprotocol...)
+		resp = append(resp, "\r\n"...)
+	}
+	resp = appendExtraHeaders(resp, w.Header())
+	resp = append(resp, "\r\n"...)
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		err = fmt.Errorf("websocket: cannot take over the connection: %w", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return nil, err
+	}
+	// Bytes the client sent right after its request are already buffered.
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ = brw.Reader.Peek(n)
+	}
+	if _, err := nc.Write(resp); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
+	}
+	return newConn(nc, false, subprotocol, buffered), nil
+}
+
+// checkRequest checks a client's opening handshake (section 4.2.1) and
+// returns its key, or the status to refuse it with and why.
+func checkRequest(r *http.Request) (key string, status int, err error) {
+	switch {
+	case r.Method != http.MethodGet:
+		return "", http.StatusMethodNotAllowed, fmt.Errorf("websocket: handshake method is %s, not GET", r.Method)
+	case !r.ProtoAtLeast(1, 1):
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: handshake over %s, not HTTP/1.1 or later", r.Proto)
+	case !headerHasToken(r.Header, "Connection", "upgrade"):
+		return "", http.StatusBadRequest, errors.New("websocket: no 'upgrade' token in the Connection header")
+	case !headerHasToken(r.Header, "Upgrade", "websocket"):
+		return "", http.StatusBadRequest, errors.New("websocket: no 'websocket' token in the Upgrade header")
+	case !headerHasToken(r.Header, "Sec-WebSocket-Version", "13"):
+		return "", http.StatusUpgradeRequired, errors.New("websocket: Sec-WebSocket-Version is not 13")
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return "", http.StatusBadRequest, errors.New("websocket: need exactly one Sec-WebSocket-Key header")
+	}
+	key = strings.TrimSpace(keys[0])
+	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: Sec-WebSocket-Key %q is not the base64 of 16 bytes", key)
+	}
+	return key, 0, nil
+}
+
+// checkOrigin accepts requests without an Origin (not from a browser), from
+// the request's own host, or from an origin matching one of patterns.
+func checkOrigin(r *http.Request, patterns []string) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("websocket: malformed Origin %q", origin)
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, pattern := range patterns {
+		target := u.Host
+		if strings.Contains(pattern, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(target))
+		if err != nil {
+			return fmt.Errorf("websocket: malformed origin pattern %q: %w", pattern, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("websocket: Origin %q is not allowed for host %q", origin, r.Host)
+}
+
+// selectSubprotocol returns the first of the server's subprotocols that the
+// client offers, or "".
+func selectSubprotocol(r *http.Request, supported []string) string {
+	if len(supported) == 0 {
+		return ""
+	}
+	offered := headerTokens(r.Header, "Sec-WebSocket-Protocol")
+	for _, s := range supported {
+		for _, o := range offered {
+			if o == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// headerTokens returns the comma-separated tokens of all the header's
+// values.
+func headerTokens(h http.Header, name string) []string {
+	var tokens []string
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.Trim(t, " \t"); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	return tokens
+}
+
+// headerHasToken reports whether the header lists token, ignoring case.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.Trim(t, " \t"), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshakeHeaders are set by the handshake itself; extra headers of the
+// same names are not sent.
+var handshakeHeaders = map[string]bool{
+	"Upgrade":                  true,
+	"Connection":               true,
+	"Sec-Websocket-Key":        true,
+	"Sec-Websocket-Accept":     true,
+	"Sec-Websocket-Version":    true,
+	"Sec-Websocket-Protocol":   true,
+	"Sec-Websocket-Extensions": true,
+}
+
+// appendExtraHeaders appends the fields of h, other than those the
+// handshake sets itself, in wire format.
+func appendExtraHeaders(b []byte, h http.Header) []byte {
+	extra := make(http.Header, len(h))
+	for k, v := range h {
+		if !handshakeHeaders[http.CanonicalHeaderKey(k)] {
+			extra[k] = v
+		}
+	}
+	var buf bytes.Buffer
+	extra.Write(&buf) // sanitizes newlines in values
+	return append(b, buf.Bytes()...)
+}
+
+// cryptoRand fills b from the operating system's secure random source.
+func cryptoRand(b []byte) {
+	if _, err := rand.Read(b); err != nil {
+		panic("websocket: reading random bytes: " + err.Error())
+	}
+}

@@ -1,0 +1,468 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+)
+
+// readBufSize is the size of a connection's read buffer. Payloads larger
+// than it are read straight into the destination.
+const readBufSize = 4096
+
+// readState is the reading half of a Conn. Everything in it is guarded by
+// sem, held by the one goroutine reading.
+type readState struct {
+	c   *Conn
+	sem chan struct{}
+	dl  ioDeadline
+
+	buf  []byte // bytes read from the network: buf[r:w] are not yet consumed
+	r, w int
+
+	// The data frame being read.
+	frame   Header
+	remain  int64 // payload bytes of frame not yet read
+	maskPos int
+
+	// The message being read: active from its first frame's header until
+	// its final frame's payload has been read.
+	active  bool
+	typ     MessageType
+	size    int64 // payload bytes announced so far, for the limit
+	utf8    utf8Validator
+	limit   int64
+	resume  bool   // a read was interrupted inside the message; the next read continues it
+	partial []byte // what an interrupted ReadMessage had read of the message
+
+	err     error // once set, every read returns it
+	ctrl    [MaxControlPayload]byte
+	pongLen int  // the pending pong's payload is ctrl[:pongLen]
+	pongDue bool // a pong could not be sent yet
+
+	onPing, onPong func([]byte)
+	reader         messageReader
+}
+
+func (r *readState) init(c *Conn, buffered []byte) {
+	r.c = c
+	r.sem = make(chan struct{}, 1)
+	r.dl.set = c.nc.SetReadDeadline
+	r.limit = DefaultReadLimit
+	r.reader.c = c
+	if len(buffered) > 0 {
+		r.buf = make([]byte, max(readBufSize, len(buffered)))
+		r.w = copy(r.buf, buffered)
+	}
+}
+
+// fill reads from the network until at least n bytes are buffered.
+// n must not exceed readBufSize.
+func (r *readState) fill(n int) error {
+	if r.w-r.r >= n {
+		return nil
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, readBufSize)
+	}
+	if len(r.buf)-r.r < n {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	for r.w-r.r < n {
+		m, err := r.c.nc.Read(r.buf[r.w:])
+		r.w += m
+		if err != nil {
+			if r.w-r.r >= n {
+				return nil
+			}
+			if r.w > r.r {
+				err = noEOF(err) // the stream ended inside a frame
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadMessage reads the next whole message and returns its type and
+// payload. The payload is read into buf's storage when it is large enough
+// (buf's length is ignored), so a caller that passes back the previous
+// payload reads without allocating; with a nil buf the payload is newly
+// allocated.
+//
+// When ctx ends or the read deadline passes, ReadMessage returns the
+// context's or the deadline's error and the connection stays usable: the
+// next ReadMessage returns the interrupted message whole.
+//
+// Once the connection has closed, ReadMessage returns a *CloseError with the
+// peer's status code, a *ProtocolError if this side failed the connection,
+// or ErrClosed if this side closed it.
+func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	r := &c.r
+	if err := c.acquire(ctx, r.sem); err != nil {
+		return 0, nil, err
+	}
+	defer func() { <-r.sem }()
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	stop := r.dl.begin(ctx)
+	defer r.dl.end(stop)
+
+	dst := buf[:0]
+	if r.resume {
+		r.resume = false
+		dst = append(dst, r.partial...)
+		r.partial = nil
+	} else if err := c.startMessage(ctx); err != nil {
+		return 0, nil, err
+	}
+	typ := r.typ
+	for r.active {
+		if r.remain == 0 {
+			if err := c.nextDataFrame(ctx); err != nil {
+				return 0, nil, c.interrupted(err, dst)
+			}
+			continue
+		}
+		if len(dst) == cap(dst) {
+			// Grow by the frame's size, but by no more than the payload
+			// already read for large frames, so that memory follows the
+			// bytes that actually arrive.
+			n := r.remain
+			if n > 64<<10 {
+				n = max(64<<10, int64(len(dst)))
+			}
+			dst = slices.Grow(dst, int(min(n, r.remain)))
+		}
+		n, err := c.readPayload(ctx, dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err != nil {
+			return 0, nil, c.interrupted(err, dst)
+		}
+	}
+	return typ, dst, nil
+}
+
+// interrupted records, when err leaves the connection usable, that the next
+// read resumes the message; read is what the interrupted read had read of it.
+func (c *Conn) interrupted(err error, read []byte) error {
+	r := &c.r
+	if r.err == nil && r.active {
+		r.resume = true
+		r.partial = append(r.partial[:0], read...)
+	}
+	return err
+}
+
+// NextReader waits for the next message and returns its type and a reader
+// for its payload, which returns io.EOF at the end of the message. ctx
+// governs the reader's reads too. The reader is valid until the next call to
+// NextReader or ReadMessage, which discards what it has left unread.
+//
+// When ctx ends or the read deadline passes during a read, the read returns
+// the error and the connection stays usable: the next NextReader returns a
+// reader for the rest of the interrupted message.
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	r := &c.r
+	if err := c.acquire(ctx, r.sem); err != nil {
+		return 0, nil, err
+	}
+	defer func() { <-r.sem }()
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	stop := r.dl.begin(ctx)
+	defer r.dl.end(stop)
+	if r.resume {
+		r.resume = false
+	} else if err := c.startMessage(ctx); err != nil {
+		return 0, nil, err
+	}
+	r.reader.ctx = ctx
+	return r.typ, &r.reader, nil
+}
+
+// startMessage discards what is left of a message abandoned by its reader
+// and reads up to the first data frame of the next one.
+func (c *Conn) startMessage(ctx context.Context) error {
+	r := &c.r
+	r.partial = nil
+	if r.active {
+		if err := c.discardMessage(ctx); err != nil {
+			return err
+		}
+	}
+	return c.nextDataFrame(ctx)
+}
+
+// discardMessage reads the rest of the current message and drops it. The
+// payload is still checked, as the peer must send a valid message whether or
+// not it is read. If discardMessage is interrupted, the next read carries on
+// discarding.
+func (c *Conn) discardMessage(ctx context.Context) error {
+	r := &c.r
+	scratch := make([]byte, 512)
+	for r.active {
+		if r.remain == 0 {
+			if err := c.nextDataFrame(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := c.readPayload(ctx, scratch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// messageReader is the io.Reader NextReader returns.
+type messageReader struct {
+	c   *Conn
+	ctx context.Context
+}
+
+func (mr *messageReader) Read(p []byte) (int, error) {
+	c := mr.c
+	r := &c.r
+	if err := c.acquire(mr.ctx, r.sem); err != nil {
+		return 0, err
+	}
+	defer func() { <-r.sem }()
+	if len(r.partial) > 0 {
+		n := copy(p, r.partial)
+		r.partial = r.partial[n:]
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	if !r.active {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	stop := r.dl.begin(mr.ctx)
+	defer r.dl.end(stop)
+	for r.remain == 0 {
+		if !r.active {
+			return 0, io.EOF
+		}
+		if err := c.nextDataFrame(mr.ctx); err != nil {
+			return 0, c.interrupted(err, nil)
+		}
+	}
+	n, err := c.readPayload(mr.ctx, p)
+	if err != nil {
+		return n, c.interrupted(err, nil)
+	}
+	if !r.active {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// readFailed turns a network error met while reading into the error to
+// return. A deadline or a cancelled context leaves the connection usable;
+// anything else means the connection is gone.
+func (c *Conn) readFailed(ctx context.Context, err error) error {
+	if isTimeout(err) && !c.isClosed() {
+		return ctxErr(ctx, err)
+	}
+	if c.r.err == nil {
+		c.r.err = c.lostErr(err)
+	}
+	c.closeTCP()
+	return c.r.err
+}
+
+// nextDataFrame reads frames, handling the control frames among them, up to
+// the header of the next data frame, which it checks against the message
+// being read and makes the current frame.
+func (c *Conn) nextDataFrame(ctx context.Context) error {
+	r := &c.r
+	for {
+		if r.pongDue {
+			if err := c.sendPong(ctx); err != nil {
+				return err
+			}
+		}
+		if err := r.fill(2); err != nil {
+			return c.readFailed(ctx, err)
+		}
+		n := headerSize(r.buf[r.r+1])
+		if err := r.fill(n); err != nil {
+			return c.readFailed(ctx, err)
+		}
+		h, _, err := ParseHeader(r.buf[r.r : r.r+n])
+		if err != nil {
+			return c.fail(StatusProtocolError, err.Error())
+		}
+		if err := c.checkHeader(h); err != nil {
+			return err
+		}
+		if h.Opcode.IsControl() {
+			// Consume a control frame only once it is whole, so that an
+			// interrupted read leaves it to be read again.
+			total := n + int(h.Length)
+			if err := r.fill(total); err != nil {
+				return c.readFailed(ctx, err)
+			}
+			p := r.ctrl[:h.Length]
+			copy(p, r.buf[r.r+n:r.r+total])
+			r.r += total
+			if h.Masked {
+				Mask(h.Mask, 0, p)
+			}
+			if err := c.handleControl(ctx, h.Opcode, p); err != nil {
+				return err
+			}
+			continue
+		}
+		r.r += n
+		if h.Opcode == OpContinuation {
+			if !r.active {
+				return c.fail(StatusProtocolError, "continuation frame outside a fragmented message")
+			}
+		} else {
+			if r.active {
+				return c.fail(StatusProtocolError, "new data frame inside a fragmented message")
+			}
+			r.active = true
+			r.typ = MessageType(h.Opcode)
+			r.size = 0
+			r.utf8 = utf8Validator{}
+		}
+		if h.Length > r.limit-r.size {
+			return c.fail(StatusMessageTooBig, "message exceeds the read limit of %d bytes", r.limit)
+		}
+		r.size += h.Length
+		r.frame = h
+		r.remain = h.Length
+		r.maskPos = 0
+		if r.remain == 0 {
+			return c.endFrame()
+		}
+		return nil
+	}
+}
+
+// checkHeader applies the rules of section 5 that depend on the connection:
+// reserved bits and opcodes, masking by role, and the limits on control
+// frames.
+func (c *Conn) checkHeader(h Header) error {
+	switch {
+	case h.Rsv1 || h.Rsv2 || h.Rsv3:
+		return c.fail(StatusProtocolError, "reserved bits set without a negotiated extension")
+	case h.Opcode.IsReserved():
+		return c.fail(StatusProtocolError, "reserved opcode %#x", byte(h.Opcode))
+	case h.Masked == c.client:
+		if c.client {
+			return c.fail(StatusProtocolError, "masked frame from the server")
+		}
+		return c.fail(StatusProtocolError, "unmasked frame from the client")
+	case h.Opcode.IsControl() && !h.Fin:
+		return c.fail(StatusProtocolError, "fragmented %v frame", h.Opcode)
+	case h.Opcode.IsControl() && h.Length > MaxControlPayload:
+		return c.fail(StatusProtocolError, "%v frame payload of %d bytes", h.Opcode, h.Length)
+	}
+	return nil
+}
+
+// readPayload reads up to len(p) bytes of the current data frame's payload
+// into p, unmasking and validating them.
+func (c *Conn) readPayload(ctx context.Context, p []byte) (int, error) {
+	r := &c.r
+	if int64(len(p)) > r.remain {
+		p = p[:r.remain]
+	}
+	var n int
+	var err error
+	switch {
+	case r.w > r.r:
+		n = copy(p, r.buf[r.r:r.w])
+		r.r += n
+	case len(p) >= readBufSize:
+		// Large payloads go straight to their destination.
+		n, err = c.nc.Read(p)
+	default:
+		if err = r.fill(1); err == nil {
+			n = copy(p, r.buf[r.r:r.w])
+			r.r += n
+		}
+	}
+	if n > 0 {
+		p = p[:n]
+		if r.frame.Masked {
+			r.maskPos = Mask(r.frame.Mask, r.maskPos, p)
+		}
+		r.remain -= int64(n)
+		if r.typ == MessageText && !r.utf8.write(p) {
+			return n, c.fail(StatusInvalidFramePayloadData, "text message is not valid UTF-8")
+		}
+		if r.remain == 0 {
+			if ferr := c.endFrame(); ferr != nil {
+				return n, ferr
+			}
+		}
+	}
+	if err != nil {
+		return n, c.readFailed(ctx, noEOF(err))
+	}
+	return n, nil
+}
+
+// endFrame notes that the current data frame has been read whole.
+func (c *Conn) endFrame() error {
+	r := &c.r
+	if !r.frame.Fin {
+		return nil
+	}
+	r.active = false
+	if r.typ == MessageText && !r.utf8.complete() {
+		return c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+	}
+	return nil
+}
+
+// handleControl acts on a control frame with payload p.
+func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
+	r := &c.r
+	switch op {
+	case OpPing:
+		r.pongLen = len(p)
+		r.pongDue = true
+		if err := c.sendPong(ctx); err != nil {
+			return err
+		}
+		if r.onPing != nil {
+			r.onPing(p)
+		}
+	case OpPong:
+		c.pongReceived(p)
+		if r.onPong != nil {
+			r.onPong(p)
+		}
+	case OpClose:
+		return c.closeReceived(p)
+	}
+	return nil
+}
+
+// sendPong answers the last ping received. If ctx ends first, the pong stays
+// due and the next read sends it.
+func (c *Conn) sendPong(ctx context.Context) error {
+	r := &c.r
+	err := c.writeFrame(ctx, Header{Fin: true, Opcode: OpPong}, r.ctrl[:r.pongLen], nil)
+	if err != nil && (errors.Is(err, ctx.Err()) || isTimeout(err)) && !c.isClosed() {
+		return err
+	}
+	// Sent, or not worth retrying: the connection is closing or gone and
+	// the next read says so.
+	r.pongDue = false
+	return nil
+}

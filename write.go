@@ -1,0 +1,240 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
+
+// writeBufSize is the payload capacity of a write buffer: the most a frame
+// from NextWriter carries before the writer sends it and starts the next.
+const writeBufSize = 16 << 10
+
+// smallFrame is the largest payload a server copies behind its header to
+// send both in one write; larger payloads go out as a vectored write.
+const smallFrame = 2048
+
+// writeBuffer has room for a header in front of a frame's payload, so that
+// the two go out in a single write.
+type writeBuffer [MaxHeaderSize + writeBufSize]byte
+
+var writeBufPool = sync.Pool{New: func() any { return new(writeBuffer) }}
+
+func (c *Conn) checkMessageType(typ MessageType) error {
+	if typ != MessageText && typ != MessageBinary {
+		return fmt.Errorf("websocket: invalid message type %d", int(typ))
+	}
+	return nil
+}
+
+// WriteMessage sends p as one message of type typ, in a single frame. For
+// text, p must be valid UTF-8; it is not checked. If ctx ends or the write
+// deadline passes before any of the frame is sent, WriteMessage returns the
+// error and the connection stays usable; if the frame was cut off part way,
+// the connection is closed.
+func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	if err := c.checkMessageType(typ); err != nil {
+		return err
+	}
+	if err := c.acquire(ctx, c.msgSem); err != nil {
+		return err
+	}
+	err := c.writeFrame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, nil)
+	<-c.msgSem
+	return err
+}
+
+// NextWriter starts a message of type typ and returns a writer for its
+// payload. The message is sent in frames of up to 16 KiB as the writer fills
+// (a single Write larger than that goes out as one frame of its own), and
+// Close sends its final frame. ctx governs every write. Until Close, other
+// data messages wait; control frames may still go out between the frames.
+//
+// A message cannot be abandoned half sent: if a write fails after some of
+// the message has gone out, the connection is closed.
+func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if err := c.checkMessageType(typ); err != nil {
+		return nil, err
+	}
+	if err := c.acquire(ctx, c.msgSem); err != nil {
+		return nil, err
+	}
+	w := &c.writer
+	*w = messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: writeBufPool.Get().(*writeBuffer)}
+	return w, nil
+}
+
+// messageWriter is the io.WriteCloser NextWriter returns.
+type messageWriter struct {
+	c    *Conn
+	ctx  context.Context
+	op   Opcode       // opcode of the next frame
+	buf  *writeBuffer // nil once closed
+	n    int          // payload bytes buffered at buf[MaxHeaderSize:]
+	sent bool         // a frame of the message has gone out
+	err  error
+}
+
+var errWriterClosed = errors.New("websocket: write to a closed message writer")
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.buf == nil {
+		return 0, errWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	total := len(p)
+	for len(p) > 0 {
+		if w.n == writeBufSize {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+		}
+		if w.n == 0 && len(p) > writeBufSize {
+			if err := w.frame(Header{Opcode: w.op}, p, nil); err != nil {
+				return total - len(p), err
+			}
+			return total, nil
+		}
+		k := copy(w.buf[MaxHeaderSize+w.n:], p)
+		w.n += k
+		p = p[k:]
+	}
+	return total, nil
+}
+
+// Close sends what is buffered as the message's final frame, and lets the
+// next message go.
+func (w *messageWriter) Close() error {
+	if w.buf == nil {
+		return errWriterClosed
+	}
+	err := w.err
+	if err == nil {
+		err = w.flush(true)
+	}
+	writeBufPool.Put(w.buf)
+	w.buf = nil
+	<-w.c.msgSem
+	return err
+}
+
+func (w *messageWriter) flush(fin bool) error {
+	err := w.frame(Header{Fin: fin, Opcode: w.op}, w.buf[MaxHeaderSize:MaxHeaderSize+w.n], w.buf)
+	w.n = 0
+	return err
+}
+
+func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
+	err := w.c.writeFrame(w.ctx, h, p, wb)
+	if err != nil {
+		w.err = err
+		if w.sent {
+			// The peer is inside a message that can no longer be finished.
+			w.c.closeTCP()
+		}
+		return err
+	}
+	w.sent = true
+	w.op = OpContinuation
+	return nil
+}
+
+// writeFrame sends one frame with header h (its length and mask filled in
+// here) and payload p. When wb is non-nil, p is the start of wb's payload
+// area, so the header goes in front of it and p may be masked in place.
+func (c *Conn) writeFrame(ctx context.Context, h Header, p []byte, wb *writeBuffer) error {
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return err
+	}
+	defer func() { <-c.frameSem }()
+	if c.closeSent {
+		return errCloseSent
+	}
+	stop := c.wdl.begin(ctx)
+	n, err := c.writeFrameLocked(h, p, wb)
+	c.wdl.end(stop)
+	if err != nil {
+		return c.writeFailed(ctx, n, err)
+	}
+	return nil
+}
+
+// writeFailed turns a network error met while writing into the error to
+// return. Nothing of the frame sent and a deadline or cancelled context:
+// the connection stays usable. Anything else leaves the peer inside a frame
+// that cannot be finished, so the connection is closed.
+func (c *Conn) writeFailed(ctx context.Context, n int, err error) error {
+	if n == 0 && isTimeout(err) && !c.isClosed() {
+		return ctxErr(ctx, err)
+	}
+	closedHere := c.isClosed()
+	c.closeTCP()
+	if closedHere && errors.Is(err, net.ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("websocket: write: %w", ctxErr(ctx, err))
+}
+
+// writeFrameLocked writes a frame, holding frameSem, and returns the number
+// of bytes written.
+func (c *Conn) writeFrameLocked(h Header, p []byte, wb *writeBuffer) (int, error) {
+	h.Length = int64(len(p))
+	if c.client {
+		h.Masked = true
+		binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.rng.Uint64()))
+	}
+	if wb != nil {
+		hdr := AppendHeader(c.hdr[:0], h)
+		start := MaxHeaderSize - len(hdr)
+		copy(wb[start:], hdr)
+		if h.Masked {
+			Mask(h.Mask, 0, p)
+		}
+		return c.nc.Write(wb[start : MaxHeaderSize+len(p)])
+	}
+	if h.Masked {
+		return c.writeMaskedCopy(h, p)
+	}
+	if len(p) <= smallFrame {
+		b := writeBufPool.Get().(*writeBuffer)
+		frame := append(AppendHeader(b[:0], h), p...)
+		n, err := c.nc.Write(frame)
+		writeBufPool.Put(b)
+		return n, err
+	}
+	c.vec[0] = AppendHeader(c.hdr[:0], h)
+	c.vec[1] = p
+	c.bufs = c.vec[:]
+	n, err := c.bufs.WriteTo(c.nc)
+	c.vec[1] = nil // do not hold on to the caller's payload
+	return int(n), err
+}
+
+// writeMaskedCopy sends a client frame whose payload belongs to the caller:
+// it is copied into a write buffer a piece at a time and masked there.
+func (c *Conn) writeMaskedCopy(h Header, p []byte) (int, error) {
+	b := writeBufPool.Get().(*writeBuffer)
+	defer writeBufPool.Put(b)
+	head := len(AppendHeader(b[:0], h))
+	total, pos := 0, 0
+	for {
+		k := copy(b[head:], p)
+		pos = Mask(h.Mask, pos, b[head:head+k])
+		n, err := c.nc.Write(b[:head+k])
+		total += n
+		if err != nil {
+			return total, err
+		}
+		p = p[k:]
+		if len(p) == 0 {
+			return total, nil
+		}
+		head = 0
+	}
+}
