@@ -374,6 +374,9 @@ func (c *Conn) drainUntilClose(deadline time.Time) {
 		}
 		c.peerClose = CloseError{Code: code, Reason: reason}
 		close(c.closeRcvd)
+		if r.err == nil {
+			r.err = &CloseError{Code: code, Reason: reason}
+		}
 		return
 	}
 }

@@ -173,8 +173,10 @@ func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
 // closeTCP closes the underlying connection, once.
 func (c *Conn) closeTCP() {
 	c.closeOnce.Do(func() {
-		c.nc.Close()
+		// Mark the connection closed first, so that calls woken by the
+		// close below see why.
 		close(c.closed)
+		c.nc.Close()
 	})
 }
 
