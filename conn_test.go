@@ -167,7 +167,7 @@ func TestReadLimit(t *testing.T) {
 func TestUTF8FailFast(t *testing.T) {
 	bothSides(t, nil, nil, func(t *testing.T, s side) {
 		s.peer.send(false, OpText, []byte("valid so far "))
-		s.peer.send(false, OpContinuation, []byte{0xed}) // could still be valid
+		s.peer.send(false, OpContinuation, []byte{0xed})            // could still be valid
 		s.peer.send(false, OpContinuation, []byte{0xa0, 0x80, 'x'}) // a surrogate: invalid
 		// The message never ends; the close must come anyway.
 		finishFailure(t, s, StatusInvalidFramePayloadData)
