@@ -28,6 +28,12 @@ func closePayload(code StatusCode, reason string) []byte {
 func finishFailure(t *testing.T, s side, code StatusCode) {
 	t.Helper()
 	s.peer.expectClose(code)
+	finishAfterClose(t, s, code)
+}
+
+// finishAfterClose is finishFailure once the close frame has been read.
+func finishAfterClose(t *testing.T, s side, code StatusCode) {
+	t.Helper()
 	s.peer.send(true, OpClose, closePayload(code, ""))
 	if s.name == "client" {
 		// The server closes TCP first (section 7.1.1).
@@ -132,31 +138,46 @@ func TestWrongMasking(t *testing.T) {
 
 // TestReadLimit checks that a message over the read limit fails the
 // connection with 1009 as soon as a header announces it, before any of its
-// payload is sent or buffered.
+// payload is sent or buffered. After its close frame the package still
+// reads the frames the peer had under way, looking for the peer's close.
 func TestReadLimit(t *testing.T) {
 	setup := func(c *Conn) { c.SetReadLimit(1000) }
 	t.Run("single-frame", func(t *testing.T) {
 		bothSides(t, setup, nil, func(t *testing.T, s side) {
 			s.peer.send(true, OpBinary, make([]byte, 1000)) // at the limit: fine
 			s.peer.expectMessage(OpBinary, make([]byte, 1000))
-			h := Header{Fin: true, Opcode: OpBinary, Length: 1001, Masked: s.peer.client}
-			s.peer.write(AppendHeader(nil, h)) // header only
-			finishFailure(t, s, StatusMessageTooBig)
+			frame := s.peer.frame(true, OpBinary, make([]byte, 1001))
+			hl := len(frame) - 1001
+			s.peer.write(frame[:hl]) // the header alone
+			s.peer.expectClose(StatusMessageTooBig)
+			s.peer.write(frame[hl:]) // the rest of the frame, then the close
+			finishAfterClose(t, s, StatusMessageTooBig)
 		})
 	})
 	t.Run("fragments-add-up", func(t *testing.T) {
 		bothSides(t, setup, nil, func(t *testing.T, s side) {
 			s.peer.send(false, OpText, bytes.Repeat([]byte("a"), 600))
-			h := Header{Fin: true, Opcode: OpContinuation, Length: 401, Masked: s.peer.client}
-			s.peer.write(AppendHeader(nil, h))
-			finishFailure(t, s, StatusMessageTooBig)
+			frame := s.peer.frame(true, OpContinuation, bytes.Repeat([]byte("a"), 401))
+			hl := len(frame) - 401
+			s.peer.write(frame[:hl])
+			s.peer.expectClose(StatusMessageTooBig)
+			s.peer.write(frame[hl:])
+			finishAfterClose(t, s, StatusMessageTooBig)
 		})
 	})
 	t.Run("huge-length", func(t *testing.T) {
-		bothSides(t, nil, nil, func(t *testing.T, s side) {
+		// The payload announced never comes: the package gives up waiting
+		// for it after the close timeout.
+		setup := func(c *Conn) { c.closeTimeout = 200 * time.Millisecond }
+		bothSides(t, setup, nil, func(t *testing.T, s side) {
 			h := Header{Fin: true, Opcode: OpBinary, Length: 1 << 62, Masked: s.peer.client}
 			s.peer.write(AppendHeader(nil, h))
-			finishFailure(t, s, StatusMessageTooBig)
+			s.peer.expectClose(StatusMessageTooBig)
+			s.peer.expectTCPClosed()
+			var pe *ProtocolError
+			if err := s.result(); !errors.As(err, &pe) || pe.Code != StatusMessageTooBig {
+				t.Fatalf("got %v, want a ProtocolError with 1009", err)
+			}
 		})
 	})
 }

@@ -55,8 +55,12 @@ func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("websocket: handshake failed: %s (status %d)", e.Msg, e.StatusCode)
 }
 
-// maxErrorBody is how much of a refusal's body a HandshakeError keeps.
-const maxErrorBody = 1024
+// maxErrorBody is how much of a refusal's body a HandshakeError keeps, and
+// errorBodyWait how long Dial waits for it.
+const (
+	maxErrorBody  = 1024
+	errorBodyWait = 2 * time.Second
+)
 
 // Dial opens a WebSocket connection to rawURL, a ws:// or wss:// URL (http
 // and https are taken as their equivalents). ctx bounds the whole opening
@@ -103,7 +107,7 @@ func parseWebSocketURL(rawURL string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("websocket: URL %q has no host", rawURL)
 	}
-	if u.Fragment != "" {
+	if strings.Contains(rawURL, "#") { // section 3: no fragment, not even an empty one
 		return nil, fmt.Errorf("websocket: URL %q has a fragment", rawURL)
 	}
 	return u, nil
@@ -213,7 +217,7 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("websocket: writing CONNECT to proxy: %w", ctxCause(ctx, err))
+		return nil, fmt.Errorf("websocket: writing CONNECT to proxy: %w", ctxErr(ctx, err))
 	}
 	// A proxy sends nothing after its response until the tunnel carries
 	// our handshake, so a small buffer cannot swallow tunnel bytes.
@@ -221,10 +225,10 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("websocket: reading proxy response: %w", ctxCause(ctx, err))
+		return nil, fmt.Errorf("websocket: reading proxy response: %w", ctxErr(ctx, err))
 	}
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		// Not resp.Body.Close: it would read a body that may never end.
 		nc.Close()
 		return nil, fmt.Errorf("websocket: proxy refused CONNECT to %s: %s", target, resp.Status)
 	}
@@ -256,14 +260,6 @@ func bindContext(ctx context.Context, nc net.Conn) (stop func()) {
 	}
 }
 
-// ctxCause reports ctx's error in place of the timeout it caused.
-func ctxCause(ctx context.Context, err error) error {
-	if ctx.Err() != nil && isTimeout(err) {
-		return ctx.Err()
-	}
-	return err
-}
-
 // clientHandshake sends the opening handshake request on nc and checks the
 // response (section 4.1).
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
@@ -274,6 +270,12 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	host := u.Host
 	if h := opts.Header.Get("Host"); h != "" {
 		host = h
+	}
+	if !validHeaderValue(host) {
+		return nil, nil, fmt.Errorf("websocket: invalid Host %q", host)
+	}
+	if err := checkSubprotocols(opts.Subprotocols); err != nil {
+		return nil, nil, err
 	}
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
@@ -293,17 +295,21 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	stop := bindContext(ctx, nc)
 	defer stop()
 	if _, err := nc.Write(req.Bytes()); err != nil {
-		return nil, nil, fmt.Errorf("websocket: writing handshake request: %w", ctxCause(ctx, err))
+		return nil, nil, fmt.Errorf("websocket: writing handshake request: %w", ctxErr(ctx, err))
 	}
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
-		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxCause(ctx, err))
+		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxErr(ctx, err))
 	}
 	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
-		// Keep the start of the body for the error and the caller.
+		// Keep the start of the body for the error and the caller, waiting
+		// for it no longer than errorBodyWait. The body is not closed, as
+		// that would read it to its end; Dial closes the connection.
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > errorBodyWait {
+			nc.SetReadDeadline(time.Now().Add(errorBodyWait))
+		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		err.Body = body
 		return nil, resp, err
@@ -351,4 +357,44 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkSubprotocols checks the subprotocols to offer against section 4.1:
+// distinct, non-empty tokens.
+func checkSubprotocols(protos []string) error {
+	for i, p := range protos {
+		if !isToken(p) {
+			return fmt.Errorf("websocket: subprotocol %q is not an HTTP token", p)
+		}
+		if contains(protos[:i], p) {
+			return fmt.Errorf("websocket: subprotocol %q offered twice", p)
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is a token of RFC 7230 section 3.2.6: visible
+// ASCII characters other than separators.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether s can be sent as a header value: no
+// control characters, so no line breaks.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -153,10 +153,10 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 // header's bytes, so r is left at the start of the payload. A reader that is
 // also an io.ByteReader (such as a *bufio.Reader) is read without allocating.
 func ReadHeader(r io.Reader) (Header, error) {
-	var buf [MaxHeaderSize]byte
 	if br, ok := r.(io.ByteReader); ok {
-		return readHeaderBytes(br, &buf)
+		return readHeaderBytes(br)
 	}
+	var buf [MaxHeaderSize]byte
 	if _, err := io.ReadFull(r, buf[:2]); err != nil {
 		return Header{}, err
 	}
@@ -168,7 +168,8 @@ func ReadHeader(r io.Reader) (Header, error) {
 	return h, err
 }
 
-func readHeaderBytes(br io.ByteReader, buf *[MaxHeaderSize]byte) (Header, error) {
+func readHeaderBytes(br io.ByteReader) (Header, error) {
+	var buf [MaxHeaderSize]byte
 	n := 2
 	for i := 0; i < n; i++ {
 		c, err := br.ReadByte()

@@ -119,7 +119,7 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusBadRequest, errors.New("websocket: no 'upgrade' token in the Connection header")
 	case !headerHasToken(r.Header, "Upgrade", "websocket"):
 		return "", http.StatusBadRequest, errors.New("websocket: no 'websocket' token in the Upgrade header")
-	case !headerHasToken(r.Header, "Sec-WebSocket-Version", "13"):
+	case !singleValue(r.Header, "Sec-WebSocket-Version", "13"):
 		return "", http.StatusUpgradeRequired, errors.New("websocket: Sec-WebSocket-Version is not 13")
 	}
 	keys := r.Header.Values("Sec-WebSocket-Key")
@@ -192,6 +192,13 @@ func headerTokens(h http.Header, name string) []string {
 		}
 	}
 	return tokens
+}
+
+// singleValue reports whether the header is present once, with the one
+// value want.
+func singleValue(h http.Header, name, want string) bool {
+	vs := h.Values(name)
+	return len(vs) == 1 && strings.Trim(vs[0], " \t") == want
 }
 
 // headerHasToken reports whether the header lists token, ignoring case.

@@ -324,6 +324,9 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			continue
 		}
 		r.r += n
+		r.frame = h
+		r.remain = h.Length
+		r.maskPos = 0
 		if h.Opcode == OpContinuation {
 			if !r.active {
 				return c.fail(StatusProtocolError, "continuation frame outside a fragmented message")
@@ -341,9 +344,6 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			return c.fail(StatusMessageTooBig, "message exceeds the read limit of %d bytes", r.limit)
 		}
 		r.size += h.Length
-		r.frame = h
-		r.remain = h.Length
-		r.maskPos = 0
 		if r.remain == 0 {
 			return c.endFrame()
 		}

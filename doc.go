@@ -1,0 +1,49 @@
+// Package websocket implements the WebSocket protocol of RFC 6455, for
+// servers and clients.
+//
+// A server accepts connections in an http.Handler:
+//
+//	func echo(w http.ResponseWriter, r *http.Request) {
+//		c, err := websocket.Accept(w, r, nil)
+//		if err != nil {
+//			return // Accept has answered the request with an HTTP error
+//		}
+//		defer c.CloseNow()
+//		ctx := context.Background()
+//		var buf []byte
+//		for {
+//			typ, msg, err := c.ReadMessage(ctx, buf)
+//			if err != nil {
+//				return
+//			}
+//			if err := c.WriteMessage(ctx, typ, msg); err != nil {
+//				return
+//			}
+//			buf = msg
+//		}
+//	}
+//
+// A client dials:
+//
+//	c, _, err := websocket.Dial(ctx, "wss://example.com/chat", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close(websocket.StatusNormalClosure, "")
+//
+// A Conn reads and writes whole messages (ReadMessage, WriteMessage) or
+// streams them (NextReader, NextWriter). Every blocking call takes a
+// context; a read interrupted by its context or by a deadline leaves the
+// connection usable, and the next read carries on where it stopped. See
+// Conn for what may be called concurrently.
+//
+// For programs that run their own loops, the frame layer is exported too:
+// Header with ParseHeader, ReadHeader, AppendHeader and WriteHeader; Mask;
+// AcceptKey; and AppendClosePayload and ParseClosePayload.
+//
+// Every violation of the protocol by the peer fails the connection with the
+// status code the RFC calls for (1002, 1007, 1009), and reads return a
+// *ProtocolError. A close frame from the peer ends reads with a *CloseError
+// carrying its code and reason; a connection lost without one reports
+// StatusAbnormalClosure (1006).
+package websocket
