@@ -283,7 +283,11 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 func (c *Conn) closeReceived(p []byte) error {
 	code, reason, err := ParseClosePayload(p)
 	if err != nil {
+		// The peer has sent its close frame, malformed as it is: failing
+		// the connection must not wait for another.
 		pe := err.(*ProtocolError)
+		c.peerClose = CloseError{Code: pe.Code, Reason: pe.Msg}
+		close(c.closeRcvd)
 		return c.fail(pe.Code, pe.Msg)
 	}
 	c.peerClose = CloseError{Code: code, Reason: reason}

@@ -85,7 +85,13 @@ func (p *rawPeer) send(fin bool, op Opcode, payload []byte) {
 // readFrame reads the next frame from the package, checking that its
 // masking fits the package's role, and returns it unmasked.
 func (p *rawPeer) readFrame() (Header, []byte, error) {
-	p.nc.SetReadDeadline(time.Now().Add(peerTimeout))
+	return p.readFrameWithin(peerTimeout)
+}
+
+// readFrameWithin is readFrame giving the frame's header d to arrive
+// instead of peerTimeout.
+func (p *rawPeer) readFrameWithin(d time.Duration) (Header, []byte, error) {
+	p.nc.SetReadDeadline(time.Now().Add(d))
 	h, err := ReadHeader(p.br)
 	if err != nil {
 		return h, nil, err
@@ -180,6 +186,28 @@ func (p *rawPeer) expectTCPClosed() {
 	if n != 0 {
 		p.t.Fatalf("%d bytes arrived after the close frame", n)
 	}
+}
+
+// expectNothingWithin checks that the package sends nothing and keeps the
+// TCP connection open for d. What arrives later is left to be read.
+func (p *rawPeer) expectNothingWithin(d time.Duration) {
+	p.t.Helper()
+	p.nc.SetReadDeadline(time.Now().Add(d))
+	if _, err := p.br.Peek(1); err == nil {
+		b, _ := p.br.Peek(p.br.Buffered())
+		p.t.Fatalf("got %d bytes (% x) while expecting nothing for %v", len(b), b[:min(len(b), 16)], d)
+	} else if !isTimeout(err) {
+		p.t.Fatalf("connection ended (%v) while expecting nothing for %v", err, d)
+	}
+}
+
+// writeMayFail sends b in one write, like write, but returns an error
+// instead of failing the test: for bytes sent when the package may already
+// have closed the connection, as the RFC allows it to.
+func (p *rawPeer) writeMayFail(b []byte) error {
+	p.nc.SetWriteDeadline(time.Now().Add(peerTimeout))
+	_, err := p.nc.Write(b)
+	return err
 }
 
 func isConnReset(err error) bool {

@@ -389,6 +389,9 @@ func (c *Conn) readPayload(ctx context.Context, p []byte) (int, error) {
 	case len(p) >= readBufSize:
 		// Large payloads go straight to their destination.
 		n, err = c.nc.Read(p)
+		if n > 0 {
+			err = nil // what was read counts; a lasting error comes back next time
+		}
 	default:
 		if err = r.fill(1); err == nil {
 			n = copy(p, r.buf[r.r:r.w])
