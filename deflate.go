@@ -1,0 +1,301 @@
+package websocket
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// This file holds the data path of permessage-deflate (RFC 7692 section 7.2):
+// compressing outgoing messages and inflating incoming ones.
+
+// deflateTail ends every sync-flushed DEFLATE stream. Section 7.2.1 removes
+// it from each compressed message; section 7.2.2 puts it back to inflate.
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// compression is a connection's permessage-deflate state, in this side's
+// terms: what it compresses with, and what the peer compresses with.
+type compression struct {
+	params deflateParams
+
+	level          int
+	threshold      int
+	writeBits      int
+	writeNoContext bool
+	writeOff       atomic.Bool   // SetWriteCompression(false)
+	fw             *flate.Writer // kept between messages only with context takeover
+
+	readBits      int
+	readNoContext bool
+	hist          []byte // the end of the inflated stream, for context takeover
+}
+
+func newCompression(p deflateParams, o *CompressionOptions, client bool) *compression {
+	z := &compression{params: p, level: o.Level, threshold: o.Threshold}
+	if z.level == 0 {
+		z.level = 1
+	}
+	if client {
+		z.writeBits, z.writeNoContext = p.clientBits, p.clientNoContext
+		z.readBits, z.readNoContext = p.serverBits, p.serverNoContext
+	} else {
+		z.writeBits, z.writeNoContext = p.serverBits, p.serverNoContext
+		z.readBits, z.readNoContext = p.clientBits, p.clientNoContext
+	}
+	return z
+}
+
+// flateWriters pools compressors without context, by window bits and, for
+// the full window, level.
+var flateWriters [16][10]sync.Pool
+
+// newFlateWriter returns a compressor writing to dst with window bits and
+// level, from the pool when one is there.
+func newFlateWriter(bits, level int, dst io.Writer) *flate.Writer {
+	if bits < 15 {
+		level = 0 // the custom-window encoder has no levels
+	}
+	if fw, ok := flateWriters[bits][level].Get().(*flate.Writer); ok {
+		fw.Reset(dst)
+		return fw
+	}
+	var fw *flate.Writer
+	if bits < 15 {
+		fw, _ = flate.NewWriterWindow(dst, 1<<bits)
+	} else {
+		fw, _ = flate.NewWriter(dst, level)
+	}
+	return fw
+}
+
+func putFlateWriter(bits, level int, fw *flate.Writer) {
+	if bits < 15 {
+		level = 0
+	}
+	fw.Reset(nil)
+	flateWriters[bits][level].Put(fw)
+}
+
+// compressWriter returns the compressor for the next message, sending its
+// output to dst.
+func (z *compression) compressWriter(dst io.Writer) *flate.Writer {
+	if z.writeNoContext {
+		return newFlateWriter(z.writeBits, z.level, dst)
+	}
+	if z.fw == nil {
+		z.fw = newFlateWriter(z.writeBits, z.level, dst)
+	}
+	return z.fw
+}
+
+// releaseWriter ends a message's use of fw. failed says the message was cut
+// short: a compressor with context is then reset, since the peer never saw
+// what it had absorbed (forgetting context is always safe for the peer).
+func (z *compression) releaseWriter(fw *flate.Writer, dst io.Writer, failed bool) {
+	if z.writeNoContext {
+		putFlateWriter(z.writeBits, z.level, fw)
+	} else if failed {
+		fw.Reset(dst)
+	}
+}
+
+// flateReaders pools decompressors. With context takeover the history is
+// given back to each from the connection's window, so none is kept per
+// connection.
+var flateReaders sync.Pool
+
+// historySize is how much inflated output a connection keeps for context
+// takeover: the peer's window, and at least 512 bytes because zlib, asked
+// for an 8-bit window, uses 9 bits.
+func (z *compression) historySize() int { return 1 << max(z.readBits, 9) }
+
+// newInflater returns a decompressor reading src and primed with the
+// connection's history.
+func (z *compression) newInflater(src io.Reader) io.ReadCloser {
+	var dict []byte
+	if !z.readNoContext {
+		dict = z.hist[max(0, len(z.hist)-z.historySize()):]
+	}
+	if zr, ok := flateReaders.Get().(io.ReadCloser); ok {
+		zr.(flate.Resetter).Reset(src, dict)
+		return zr
+	}
+	return flate.NewReaderDict(src, dict)
+}
+
+func putInflater(zr io.ReadCloser) { flateReaders.Put(zr) }
+
+// remember appends inflated output to the history kept for context
+// takeover. The history buffer holds two windows, so that it slides only
+// once per window of output.
+func (z *compression) remember(p []byte) {
+	if z.readNoContext {
+		return
+	}
+	w := z.historySize()
+	if len(p) >= w {
+		z.hist = append(z.hist[:0], p[len(p)-w:]...)
+		return
+	}
+	if z.hist == nil {
+		z.hist = make([]byte, 0, 2*w)
+	}
+	if len(z.hist)+len(p) > cap(z.hist) {
+		keep := w - len(p)
+		n := copy(z.hist, z.hist[len(z.hist)-keep:])
+		z.hist = z.hist[:n]
+	}
+	z.hist = append(z.hist, p...)
+}
+
+// SetWriteCompression sets whether the messages written from now on are
+// compressed, when permessage-deflate was negotiated. It is on by default.
+func (c *Conn) SetWriteCompression(on bool) {
+	if c.deflate != nil {
+		c.deflate.writeOff.Store(!on)
+	}
+}
+
+// Extensions returns the extensions negotiated in the opening handshake, as
+// the Sec-WebSocket-Extensions header gave them, or "" if none.
+func (c *Conn) Extensions() string {
+	if c.deflate == nil {
+		return ""
+	}
+	return c.deflate.params.String()
+}
+
+// inflateBlock is the size of the blocks a message is inflated into once
+// the destination buffer is full.
+const inflateBlock = 64 << 10
+
+var inflateBlocks = sync.Pool{New: func() any { return new([inflateBlock]byte) }}
+
+var errCorruptDeflate = errors.New("compressed message is not valid DEFLATE data")
+
+// startInflate begins inflating the compressed message gathered in r.zbuf.
+func (c *Conn) startInflate() {
+	r := &c.r
+	r.zbuf = append(r.zbuf, deflateTail...)
+	r.zsrc.Reset(r.zbuf)
+	r.zr = c.deflate.newInflater(&r.zsrc)
+	r.zout = 0
+	r.utf8 = utf8Validator{}
+}
+
+// inflate reads the next inflated bytes of the current message into p,
+// checking them against the read limit and, for text, UTF-8. It returns
+// io.EOF, with the inflater released, once the message is whole.
+func (c *Conn) inflate(p []byte) (int, error) {
+	r := &c.r
+	if room := r.limit - r.zout + 1; int64(len(p)) > room {
+		p = p[:room] // one byte past the limit is enough to know
+	}
+	n, err := r.zr.Read(p)
+	if n > 0 {
+		r.zout += int64(n)
+		if r.zout > r.limit {
+			c.endInflate()
+			return 0, c.fail(StatusMessageTooBig, "message inflates beyond the read limit of %d bytes", r.limit)
+		}
+		if r.typ == MessageText && !r.utf8.write(p[:n]) {
+			c.endInflate()
+			return 0, c.fail(StatusInvalidFramePayloadData, "text message is not valid UTF-8")
+		}
+		c.deflate.remember(p[:n])
+	}
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.ErrUnexpectedEOF && r.zsrc.Len() == 0,
+		err == io.EOF && r.zsrc.Len() <= len(deflateTail):
+		// The input is used up (a sync-flushed stream has no final block),
+		// or the peer ended the stream with a final block.
+		c.endInflate()
+		if r.typ == MessageText && !r.utf8.complete() {
+			return n, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+		}
+		return n, io.EOF
+	default:
+		c.endInflate()
+		return n, c.fail(StatusInvalidFramePayloadData, "%v", errCorruptDeflate)
+	}
+}
+
+// endInflate releases what inflating a message used.
+func (c *Conn) endInflate() {
+	r := &c.r
+	if r.zr != nil {
+		putInflater(r.zr)
+		r.zr = nil
+	}
+	r.zsrc.Reset(nil)
+	if cap(r.zbuf) > inflateBlock {
+		r.zbuf = nil // do not hold on to a large message's buffer
+	} else {
+		r.zbuf = r.zbuf[:0]
+	}
+}
+
+// inflateMessage inflates the whole current message, appending it to dst.
+// While dst has room it inflates in place; beyond that into pooled blocks,
+// and the result is assembled with one allocation of the exact size, so a
+// message that inflates past the read limit costs no more than the limit.
+func (c *Conn) inflateMessage(dst []byte) ([]byte, error) {
+	for len(dst) < cap(dst) {
+		n, err := c.inflate(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	var blocks []*[inflateBlock]byte
+	defer func() {
+		for _, b := range blocks {
+			inflateBlocks.Put(b)
+		}
+	}()
+	last := inflateBlock // bytes used in the last block
+	for {
+		if last == inflateBlock {
+			blocks = append(blocks, inflateBlocks.Get().(*[inflateBlock]byte))
+			last = 0
+		}
+		n, err := c.inflate(blocks[len(blocks)-1][last:])
+		last += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	if len(blocks) == 1 && last == 0 {
+		return dst, nil // the message filled dst exactly
+	}
+	out := make([]byte, len(dst), len(dst)+(len(blocks)-1)*inflateBlock+last)
+	copy(out, dst)
+	for i, b := range blocks {
+		if i == len(blocks)-1 {
+			out = append(out, b[:last]...)
+		} else {
+			out = append(out, b[:]...)
+		}
+	}
+	return out, nil
+}
+
+// compressedLimit is the most compressed bytes accepted for a message under
+// a read limit of n: DEFLATE can grow incompressible data by a little.
+func compressedLimit(n int64) int64 {
+	if n > 1<<60 {
+		return n
+	}
+	return n + n>>8 + 1024
+}
