@@ -16,6 +16,15 @@ import (
 // it from each compressed message; section 7.2.2 puts it back to inflate.
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
+// finalBlock is an empty final block (fixed Huffman codes, end of block
+// only). Appended after the tail, it makes a message that ends on a block
+// boundary, as a sync flush leaves it, end the stream cleanly; a message cut
+// inside a block swallows it and fails to inflate.
+var finalBlock = []byte{0x03, 0x00}
+
+// emptyDeflate is a whole DEFLATE stream holding nothing.
+var emptyDeflate = finalBlock
+
 // compression is a connection's permessage-deflate state, in this side's
 // terms: what it compresses with, and what the peer compresses with.
 type compression struct {
@@ -179,7 +188,14 @@ var errCorruptDeflate = errors.New("compressed message is not valid DEFLATE data
 // startInflate begins inflating the compressed message gathered in r.zbuf.
 func (c *Conn) startInflate() {
 	r := &c.r
-	r.zbuf = append(r.zbuf, deflateTail...)
+	if len(r.zbuf) == 0 {
+		// An empty payload is an empty message; it is not a DEFLATE stream,
+		// even with the tail put back.
+		r.zbuf = append(r.zbuf, emptyDeflate...)
+	} else {
+		r.zbuf = append(r.zbuf, deflateTail...)
+		r.zbuf = append(r.zbuf, finalBlock...)
+	}
 	r.zsrc.Reset(r.zbuf)
 	r.zr = c.deflate.newInflater(&r.zsrc)
 	r.zout = 0
@@ -210,10 +226,10 @@ func (c *Conn) inflate(p []byte) (int, error) {
 	switch {
 	case err == nil:
 		return n, nil
-	case err == io.ErrUnexpectedEOF && r.zsrc.Len() == 0,
-		err == io.EOF && r.zsrc.Len() <= len(deflateTail):
-		// The input is used up (a sync-flushed stream has no final block),
-		// or the peer ended the stream with a final block.
+	case err == io.EOF:
+		// The stream ended with the final block appended, or with a final
+		// block of the peer's own (RFC 7692 section 7.2.3.4), after which
+		// the rest is ignored.
 		c.endInflate()
 		if r.typ == MessageText && !r.utf8.complete() {
 			return n, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
@@ -255,7 +271,8 @@ func (c *Conn) inflateMessage(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	var blocks []*[inflateBlock]byte
+	var spare [8]*[inflateBlock]byte
+	blocks := spare[:0]
 	defer func() {
 		for _, b := range blocks {
 			inflateBlocks.Put(b)

@@ -77,8 +77,9 @@ func windowBits(b int) int {
 type deflateParams struct {
 	serverNoContext bool
 	clientNoContext bool
-	serverBits      int // the server compressor's window bits, 8 to 15
-	clientBits      int // the client compressor's window bits, 8 to 15
+	serverBits      int  // the server compressor's window bits, 8 to 15
+	clientBits      int  // the client compressor's window bits, 8 to 15
+	serverBitsAsked bool // the offer named server_max_window_bits, so the answer must too
 }
 
 // String formats p as a Sec-WebSocket-Extensions value.
@@ -90,7 +91,7 @@ func (p deflateParams) String() string {
 	if p.clientNoContext {
 		s += "; client_no_context_takeover"
 	}
-	if p.serverBits < 15 {
+	if p.serverBits < 15 || p.serverBitsAsked {
 		s += "; server_max_window_bits=" + strconv.Itoa(p.serverBits)
 	}
 	if p.clientBits < 15 {
@@ -133,6 +134,7 @@ func (o *CompressionOptions) acceptDeflate(h http.Header) (deflateParams, bool) 
 		}
 		if offer.serverBits != 0 {
 			p.serverBits = min(p.serverBits, offer.serverBits)
+			p.serverBitsAsked = true // section 7.1.2.1: accepted by answering it
 		}
 		switch {
 		case offer.clientBits != 0:
