@@ -35,11 +35,13 @@ type compression struct {
 	writeBits      int
 	writeNoContext bool
 	writeOff       atomic.Bool   // SetWriteCompression(false)
-	fw             *flate.Writer // kept between messages only with context takeover
+	fw             *flate.Writer // kept between messages with context takeover and a large window
+
+	sent history // what was compressed, when it primes pooled compressors
 
 	readBits      int
 	readNoContext bool
-	hist          []byte // the end of the inflated stream, for context takeover
+	received      history // the end of the inflated stream, for context takeover
 }
 
 func newCompression(p deflateParams, o *CompressionOptions, client bool) *compression {
@@ -88,11 +90,23 @@ func putFlateWriter(bits, level int, fw *flate.Writer) {
 	flateWriters[bits][level].Put(fw)
 }
 
+// dictWindowBits is the largest window for which a compressor with context
+// takeover is not kept between messages: the connection keeps only the last
+// window of what it sent, and primes a pooled compressor with it for each
+// message, which costs encoding the window again. Larger windows keep their
+// compressor.
+const dictWindowBits = 12
+
 // compressWriter returns the compressor for the next message, sending its
 // output to dst.
 func (z *compression) compressWriter(dst io.Writer) *flate.Writer {
-	if z.writeNoContext {
+	switch {
+	case z.writeNoContext:
 		return newFlateWriter(z.writeBits, z.level, dst)
+	case z.writeBits <= dictWindowBits:
+		fw := newFlateWriter(z.writeBits, z.level, dst)
+		fw.ResetDict(dst, z.sent.window())
+		return fw
 	}
 	if z.fw == nil {
 		z.fw = newFlateWriter(z.writeBits, z.level, dst)
@@ -100,13 +114,28 @@ func (z *compression) compressWriter(dst io.Writer) *flate.Writer {
 	return z.fw
 }
 
+// compressed notes that p was fed to the compressor, for the history that
+// primes the next message's.
+func (z *compression) compressed(p []byte) {
+	if !z.writeNoContext && z.writeBits <= dictWindowBits {
+		z.sent.add(p, 1<<z.writeBits)
+	}
+}
+
 // releaseWriter ends a message's use of fw. failed says the message was cut
-// short: a compressor with context is then reset, since the peer never saw
-// what it had absorbed (forgetting context is always safe for the peer).
+// short: the compressor's context is then forgotten, since the peer never
+// saw what it had absorbed (forgetting context is always safe for the peer).
 func (z *compression) releaseWriter(fw *flate.Writer, dst io.Writer, failed bool) {
-	if z.writeNoContext {
+	switch {
+	case z.writeNoContext:
 		putFlateWriter(z.writeBits, z.level, fw)
-	} else if failed {
+	case z.writeBits <= dictWindowBits:
+		if failed {
+			z.sent.reset()
+		}
+		fw.ResetDict(nil, nil) // drop the reference to this connection's history
+		putFlateWriter(z.writeBits, z.level, fw)
+	case failed:
 		fw.Reset(dst)
 	}
 }
@@ -126,7 +155,7 @@ func (z *compression) historySize() int { return 1 << max(z.readBits, 9) }
 func (z *compression) newInflater(src io.Reader) io.ReadCloser {
 	var dict []byte
 	if !z.readNoContext {
-		dict = z.hist[max(0, len(z.hist)-z.historySize()):]
+		dict = z.received.window()
 	}
 	if zr, ok := flateReaders.Get().(io.ReadCloser); ok {
 		zr.(flate.Resetter).Reset(src, dict)
@@ -137,28 +166,41 @@ func (z *compression) newInflater(src io.Reader) io.ReadCloser {
 
 func putInflater(zr io.ReadCloser) { flateReaders.Put(zr) }
 
-// remember appends inflated output to the history kept for context
-// takeover. The history buffer holds two windows, so that it slides only
-// once per window of output.
+// remember adds inflated output to the history kept for context takeover.
 func (z *compression) remember(p []byte) {
-	if z.readNoContext {
-		return
+	if !z.readNoContext {
+		z.received.add(p, z.historySize())
 	}
-	w := z.historySize()
-	if len(p) >= w {
-		z.hist = append(z.hist[:0], p[len(p)-w:]...)
-		return
-	}
-	if z.hist == nil {
-		z.hist = make([]byte, 0, 2*w)
-	}
-	if len(z.hist)+len(p) > cap(z.hist) {
-		keep := w - len(p)
-		n := copy(z.hist, z.hist[len(z.hist)-keep:])
-		z.hist = z.hist[:n]
-	}
-	z.hist = append(z.hist, p...)
 }
+
+// history keeps the last bytes of a stream. Its buffer holds two windows,
+// so that it slides only once per window of input.
+type history struct {
+	buf  []byte
+	size int // the window
+}
+
+func (h *history) add(p []byte, size int) {
+	h.size = size
+	if len(p) >= size {
+		h.buf = append(h.buf[:0], p[len(p)-size:]...)
+		return
+	}
+	if h.buf == nil {
+		h.buf = make([]byte, 0, 2*size)
+	}
+	if len(h.buf)+len(p) > cap(h.buf) {
+		keep := size - len(p)
+		n := copy(h.buf, h.buf[len(h.buf)-keep:])
+		h.buf = h.buf[:n]
+	}
+	h.buf = append(h.buf, p...)
+}
+
+// window returns the last window of the stream.
+func (h *history) window() []byte { return h.buf[max(0, len(h.buf)-h.size):] }
+
+func (h *history) reset() { h.buf = h.buf[:0] }
 
 // SetWriteCompression sets whether the messages written from now on are
 // compressed, when permessage-deflate was negotiated. It is on by default.

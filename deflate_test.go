@@ -2201,7 +2201,7 @@ func deflateReader(tb testing.TB, size, n int, noContext bool) (c *Conn, buf []b
 	i := 0
 	next = func() {
 		if i%n == 0 {
-			c.deflate.hist = c.deflate.hist[:0]
+			c.deflate.received.reset()
 		}
 		i++
 	}

@@ -128,6 +128,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		if err == nil {
 			err = w.err // from sending the compressed output
 		}
+		w.c.deflate.compressed(p[:n])
 		return n, err
 	}
 	return w.buffer(p, true)
