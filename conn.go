@@ -66,7 +66,8 @@ type Conn struct {
 	subprotocol  string
 	closeTimeout time.Duration
 
-	r readState
+	r       readState
+	deflate *compression // nil unless permessage-deflate was negotiated
 
 	// Writing. msgSem is held for a whole data message, frameSem while one
 	// frame is written; control frames take only frameSem.

@@ -35,6 +35,10 @@ type DialOptions struct {
 	// one). Nil means a net.Dialer's DialContext.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// Compression, when non-nil, offers permessage-deflate (RFC 7692) with
+	// these parameters; the server may decline it. Nil offers nothing.
+	Compression *CompressionOptions
+
 	// Proxy returns the proxy for a request, as http.Transport's Proxy does;
 	// the connection is tunnelled through it with CONNECT. Nil means
 	// http.ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); to dial
@@ -277,6 +281,11 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err := checkSubprotocols(opts.Subprotocols); err != nil {
 		return nil, nil, err
 	}
+	if opts.Compression != nil {
+		if err := opts.Compression.check(); err != nil {
+			return nil, nil, err
+		}
+	}
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
 	req.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ")
@@ -285,6 +294,11 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if len(opts.Subprotocols) > 0 {
 		req.WriteString("Sec-WebSocket-Protocol: ")
 		req.WriteString(strings.Join(opts.Subprotocols, ", "))
+		req.WriteString("\r\n")
+	}
+	if opts.Compression != nil {
+		req.WriteString("Sec-WebSocket-Extensions: ")
+		req.WriteString(opts.Compression.offer())
 		req.WriteString("\r\n")
 	}
 	extra := opts.Header.Clone()
@@ -302,7 +316,8 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxErr(ctx, err))
 	}
-	if err := checkResponse(resp, key, opts.Subprotocols); err != nil {
+	deflate, compress, herr := checkResponse(resp, key, opts)
+	if herr != nil {
 		// Keep the start of the body for the error and the caller, waiting
 		// for it no longer than errorBodyWait. The body is not closed, as
 		// that would read it to its end; Dial closes the connection.
@@ -311,43 +326,56 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		err.Body = body
-		return nil, resp, err
+		herr.Body = body
+		return nil, resp, herr
 	}
 	var buffered []byte
 	if n := br.Buffered(); n > 0 {
 		buffered, _ = br.Peek(n)
 	}
 	resp.Body = http.NoBody
-	return newConn(nc, true, resp.Header.Get("Sec-WebSocket-Protocol"), buffered), resp, nil
+	c := newConn(nc, true, resp.Header.Get("Sec-WebSocket-Protocol"), buffered)
+	if compress {
+		c.deflate = newCompression(deflate, opts.Compression, true)
+	}
+	return c, resp, nil
 }
 
-// checkResponse checks the server's answer to the opening handshake.
-func checkResponse(resp *http.Response, key string, offered []string) *HandshakeError {
+// checkResponse checks the server's answer to the opening handshake, and
+// returns the compression it agreed to, if any.
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflateParams, bool, *HandshakeError) {
+	offered := opts.Subprotocols
 	fail := func(format string, args ...any) *HandshakeError {
 		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return fail("expected status 101, got %q", resp.Status)
+		return deflateParams{}, false, fail("expected status 101, got %q", resp.Status)
 	}
 	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
-		return fail("no 'websocket' token in the Upgrade header")
+		return deflateParams{}, false, fail("no 'websocket' token in the Upgrade header")
 	}
 	if !headerHasToken(resp.Header, "Connection", "upgrade") {
-		return fail("no 'upgrade' token in the Connection header")
+		return deflateParams{}, false, fail("no 'upgrade' token in the Connection header")
 	}
 	if accept := resp.Header.Values("Sec-WebSocket-Accept"); len(accept) != 1 || accept[0] != AcceptKey(key) {
-		return fail("Sec-WebSocket-Accept %q does not match the key sent", accept)
+		return deflateParams{}, false, fail("Sec-WebSocket-Accept %q does not match the key sent", accept)
 	}
 	if protos := resp.Header.Values("Sec-WebSocket-Protocol"); len(protos) > 0 {
 		if len(protos) > 1 || !contains(offered, protos[0]) {
-			return fail("server selected subprotocol %q, which was not offered", protos)
+			return deflateParams{}, false, fail("server selected subprotocol %q, which was not offered", protos)
 		}
 	}
-	if ext := headerTokens(resp.Header, "Sec-WebSocket-Extensions"); len(ext) > 0 {
-		return fail("server selected extension %q, which was not offered", ext)
+	if opts.Compression == nil {
+		if ext := headerTokens(resp.Header, "Sec-WebSocket-Extensions"); len(ext) > 0 {
+			return deflateParams{}, false, fail("server selected extension %q, which was not offered", ext)
+		}
+		return deflateParams{}, false, nil
 	}
-	return nil
+	p, compress, err := opts.Compression.checkDeflateResponse(resp.Header)
+	if err != nil {
+		return p, false, fail("%v", err)
+	}
+	return p, compress, nil
 }
 
 func contains(list []string, s string) bool {

@@ -45,6 +45,11 @@ type AcceptOptions struct {
 	// cross-site WebSocket requests, so a server that authenticates by cookie
 	// and sets this is open to cross-site WebSocket hijacking.
 	InsecureSkipOriginCheck bool
+
+	// Compression, when non-nil, accepts a client's permessage-deflate
+	// offer (RFC 7692) with these parameters. Nil leaves messages
+	// uncompressed.
+	Compression *CompressionOptions
 }
 
 // Accept completes the opening handshake of a WebSocket request made to an
@@ -76,6 +81,15 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	subprotocol := selectSubprotocol(r, opts.Subprotocols)
+	var deflate deflateParams
+	var compress bool
+	if opts.Compression != nil {
+		if err := opts.Compression.check(); err != nil {
+			http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
+			return nil, err
+		}
+		deflate, compress = opts.Compression.acceptDeflate(r.Header)
+	}
 
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
@@ -84,6 +98,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if subprotocol != "" {
 		resp = append(resp, "Sec-WebSocket-Protocol: "...)
 		resp = append(resp, subprotocol...)
+		resp = append(resp, "\r\n"...)
+	}
+	if compress {
+		resp = append(resp, "Sec-WebSocket-Extensions: "...)
+		resp = append(resp, deflate.String()...)
 		resp = append(resp, "\r\n"...)
 	}
 	resp = appendExtraHeaders(resp, w.Header())
@@ -104,7 +123,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		nc.Close()
 		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
 	}
-	return newConn(nc, false, subprotocol, buffered), nil
+	c := newConn(nc, false, subprotocol, buffered)
+	if compress {
+		c.deflate = newCompression(deflate, opts.Compression, false)
+	}
+	return c, nil
 }
 
 // checkRequest checks a client's opening handshake (section 4.2.1) and

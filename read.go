@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -43,6 +44,14 @@ type readState struct {
 
 	onPing, onPong func([]byte)
 	reader         messageReader
+
+	// A compressed message is gathered whole in zbuf, then inflated by zr
+	// from zsrc; zout counts the bytes inflated.
+	compressed bool
+	zbuf       []byte
+	zsrc       bytes.Reader
+	zr         io.ReadCloser
+	zout       int64
 }
 
 func (r *readState) init(c *Conn, buffered []byte) {
@@ -120,10 +129,31 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	typ := r.typ
+	if r.compressed {
+		if err := c.gatherCompressed(ctx); err != nil {
+			return 0, nil, err
+		}
+		dst, err := c.inflateMessage(dst)
+		if err != nil {
+			return 0, nil, err
+		}
+		return typ, dst, nil
+	}
+	dst, err := c.readFrames(ctx, dst)
+	if err != nil {
+		return 0, nil, c.interrupted(err, dst)
+	}
+	return typ, dst, nil
+}
+
+// readFrames reads the rest of the current message's payload, appending it
+// to dst.
+func (c *Conn) readFrames(ctx context.Context, dst []byte) ([]byte, error) {
+	r := &c.r
 	for r.active {
 		if r.remain == 0 {
 			if err := c.nextDataFrame(ctx); err != nil {
-				return 0, nil, c.interrupted(err, dst)
+				return dst, err
 			}
 			continue
 		}
@@ -140,10 +170,24 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		n, err := c.readPayload(ctx, dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if err != nil {
-			return 0, nil, c.interrupted(err, dst)
+			return dst, err
 		}
 	}
-	return typ, dst, nil
+	return dst, nil
+}
+
+// gatherCompressed reads the rest of a compressed message into r.zbuf, and
+// then starts inflating it. Interrupted, it leaves what it read in r.zbuf
+// for the next read to continue.
+func (c *Conn) gatherCompressed(ctx context.Context) error {
+	r := &c.r
+	var err error
+	r.zbuf, err = c.readFrames(ctx, r.zbuf)
+	if err != nil {
+		return c.interrupted(err, nil)
+	}
+	c.startInflate()
+	return nil
 }
 
 // interrupted records, when err leaves the connection usable, that the next
@@ -181,6 +225,11 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	} else if err := c.startMessage(ctx); err != nil {
 		return 0, nil, err
 	}
+	if r.compressed {
+		if err := c.gatherCompressed(ctx); err != nil {
+			return 0, nil, err
+		}
+	}
 	r.reader.ctx = ctx
 	return r.typ, &r.reader, nil
 }
@@ -190,7 +239,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 func (c *Conn) startMessage(ctx context.Context) error {
 	r := &c.r
 	r.partial = nil
-	if r.active {
+	if r.active || r.zr != nil {
 		if err := c.discardMessage(ctx); err != nil {
 			return err
 		}
@@ -205,6 +254,23 @@ func (c *Conn) startMessage(ctx context.Context) error {
 func (c *Conn) discardMessage(ctx context.Context) error {
 	r := &c.r
 	scratch := make([]byte, 512)
+	if r.compressed {
+		// Inflate it all the same: with context takeover the next messages
+		// may refer to it.
+		if r.zr == nil {
+			if err := c.gatherCompressed(ctx); err != nil {
+				return err
+			}
+		}
+		for {
+			if _, err := c.inflate(scratch); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+		}
+	}
 	for r.active {
 		if r.remain == 0 {
 			if err := c.nextDataFrame(ctx); err != nil {
@@ -239,6 +305,9 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	}
 	if r.err != nil {
 		return 0, r.err
+	}
+	if r.zr != nil {
+		return c.inflate(p)
 	}
 	if !r.active {
 		return 0, io.EOF
@@ -339,8 +408,13 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			r.typ = MessageType(h.Opcode)
 			r.size = 0
 			r.utf8 = utf8Validator{}
+			r.compressed = h.Rsv1
 		}
-		if h.Length > r.limit-r.size {
+		limit := r.limit
+		if r.compressed {
+			limit = compressedLimit(limit)
+		}
+		if h.Length > limit-r.size {
 			return c.fail(StatusMessageTooBig, "message exceeds the read limit of %d bytes", r.limit)
 		}
 		r.size += h.Length
@@ -356,7 +430,12 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 // frames.
 func (c *Conn) checkHeader(h Header) error {
 	switch {
-	case h.Rsv1 || h.Rsv2 || h.Rsv3:
+	case h.Rsv1 && (c.deflate == nil || h.Opcode != OpText && h.Opcode != OpBinary):
+		if c.deflate != nil {
+			return c.fail(StatusProtocolError, "RSV1 set on a %v frame", h.Opcode)
+		}
+		return c.fail(StatusProtocolError, "reserved bits set without a negotiated extension")
+	case h.Rsv2 || h.Rsv3:
 		return c.fail(StatusProtocolError, "reserved bits set without a negotiated extension")
 	case h.Opcode.IsReserved():
 		return c.fail(StatusProtocolError, "reserved opcode %#x", byte(h.Opcode))
@@ -404,7 +483,7 @@ func (c *Conn) readPayload(ctx context.Context, p []byte) (int, error) {
 			r.maskPos = Mask(r.frame.Mask, r.maskPos, p)
 		}
 		r.remain -= int64(n)
-		if r.typ == MessageText && !r.utf8.write(p) {
+		if r.typ == MessageText && !r.compressed && !r.utf8.write(p) {
 			return n, c.fail(StatusInvalidFramePayloadData, "text message is not valid UTF-8")
 		}
 		if r.remain == 0 {
@@ -426,7 +505,7 @@ func (c *Conn) endFrame() error {
 		return nil
 	}
 	r.active = false
-	if r.typ == MessageText && !r.utf8.complete() {
+	if r.typ == MessageText && !r.compressed && !r.utf8.complete() {
 		return c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 	}
 	return nil

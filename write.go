@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // writeBufSize is the payload capacity of a write buffer: the most a frame
@@ -43,9 +46,22 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if err := c.acquire(ctx, c.msgSem); err != nil {
 		return err
 	}
+	if c.compressing() && len(p) >= c.deflate.threshold {
+		w := c.startWriter(ctx, typ)
+		if _, err := w.Write(p); err != nil {
+			w.Close()
+			return err
+		}
+		return w.Close()
+	}
 	err := c.writeFrame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, nil)
 	<-c.msgSem
 	return err
+}
+
+// compressing reports whether new messages are to be compressed.
+func (c *Conn) compressing() bool {
+	return c.deflate != nil && !c.deflate.writeOff.Load()
 }
 
 // NextWriter starts a message of type typ and returns a writer for its
@@ -63,9 +79,18 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if err := c.acquire(ctx, c.msgSem); err != nil {
 		return nil, err
 	}
+	return c.startWriter(ctx, typ), nil
+}
+
+// startWriter prepares c.writer for a message; the caller holds msgSem.
+func (c *Conn) startWriter(ctx context.Context, typ MessageType) *messageWriter {
 	w := &c.writer
 	*w = messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: writeBufPool.Get().(*writeBuffer)}
-	return w, nil
+	if c.compressing() {
+		w.fw = c.deflate.compressWriter((*deflateOutput)(w))
+		w.rsv1 = true
+	}
+	return w
 }
 
 // messageWriter is the io.WriteCloser NextWriter returns.
@@ -73,10 +98,20 @@ type messageWriter struct {
 	c    *Conn
 	ctx  context.Context
 	op   Opcode       // opcode of the next frame
+	rsv1 bool         // the next frame starts a compressed message
 	buf  *writeBuffer // nil once closed
 	n    int          // payload bytes buffered at buf[MaxHeaderSize:]
 	sent bool         // a frame of the message has gone out
 	err  error
+	fw   *flate.Writer // compressing the message, when non-nil
+}
+
+// deflateOutput receives a message writer's compressed output.
+type deflateOutput messageWriter
+
+func (o *deflateOutput) Write(p []byte) (int, error) {
+	w := (*messageWriter)(o)
+	return w.buffer(p, false)
 }
 
 var errWriterClosed = errors.New("websocket: write to a closed message writer")
@@ -88,6 +123,21 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if w.fw != nil {
+		n, err := w.fw.Write(p)
+		if err == nil {
+			err = w.err // from sending the compressed output
+		}
+		w.c.deflate.compressed(p[:n])
+		return n, err
+	}
+	return w.buffer(p, true)
+}
+
+// buffer adds p to the message, sending frames as the buffer fills. With
+// direct, a large p goes out as a frame of its own instead of through the
+// buffer.
+func (w *messageWriter) buffer(p []byte, direct bool) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
 		if w.n == writeBufSize {
@@ -95,7 +145,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 				return total - len(p), err
 			}
 		}
-		if w.n == 0 && len(p) > writeBufSize {
+		if direct && w.n == 0 && len(p) > writeBufSize {
 			if err := w.frame(Header{Opcode: w.op}, p, nil); err != nil {
 				return total - len(p), err
 			}
@@ -115,7 +165,19 @@ func (w *messageWriter) Close() error {
 		return errWriterClosed
 	}
 	err := w.err
-	if err == nil {
+	if w.fw != nil {
+		if err == nil {
+			err = w.fw.Flush()
+		}
+		if err == nil {
+			err = w.err
+		}
+		if err == nil {
+			err = w.flushCompressed(true)
+		}
+		w.c.deflate.releaseWriter(w.fw, (*deflateOutput)(w), err != nil)
+		w.fw = nil
+	} else if err == nil {
 		err = w.flush(true)
 	}
 	writeBufPool.Put(w.buf)
@@ -125,8 +187,28 @@ func (w *messageWriter) Close() error {
 }
 
 func (w *messageWriter) flush(fin bool) error {
+	if w.fw != nil {
+		return w.flushCompressed(fin)
+	}
 	err := w.frame(Header{Fin: fin, Opcode: w.op}, w.buf[MaxHeaderSize:MaxHeaderSize+w.n], w.buf)
 	w.n = 0
+	return err
+}
+
+// flushCompressed sends the buffered compressed bytes as a frame. The last
+// four bytes buffered may be the start of the sync-flush tail that section
+// 7.2.1 drops from the end of the message, so they wait for the next frame;
+// the final frame drops the tail.
+func (w *messageWriter) flushCompressed(fin bool) error {
+	n := w.n - len(deflateTail)
+	if fin && !bytes.Equal(w.buf[MaxHeaderSize+n:MaxHeaderSize+w.n], deflateTail) {
+		return errors.New("websocket: compressor output does not end with a sync flush")
+	}
+	err := w.frame(Header{Fin: fin, Rsv1: w.rsv1, Opcode: w.op}, w.buf[MaxHeaderSize:MaxHeaderSize+n], w.buf)
+	w.n = copy(w.buf[MaxHeaderSize:], w.buf[MaxHeaderSize+n:MaxHeaderSize+w.n])
+	if fin {
+		w.n = 0
+	}
 	return err
 }
 
@@ -142,6 +224,7 @@ func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
 	}
 	w.sent = true
 	w.op = OpContinuation
+	w.rsv1 = false
 	return nil
 }
 

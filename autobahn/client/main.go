@@ -34,6 +34,7 @@ func main() {
 	serverURL := flag.String("url", "ws://127.0.0.1:9001", "URL of the Autobahn fuzzing server")
 	agent := flag.String("agent", "f30c7f75-websocket", "agent name under which the reports list the results")
 	verbose := flag.Bool("v", false, "print a line per case")
+	deflate := flag.Bool("deflate", true, "offer permessage-deflate (RFC 7692)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -43,7 +44,11 @@ func main() {
 	if *verbose {
 		progress = os.Stdout
 	}
-	if err := run(ctx, *serverURL, *agent, progress, os.Stderr); err != nil {
+	var compression *websocket.CompressionOptions
+	if *deflate {
+		compression = &websocket.CompressionOptions{}
+	}
+	if err := run(ctx, *serverURL, *agent, compression, progress, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
@@ -54,7 +59,7 @@ func main() {
 // cases that ended other than by a close frame or a protocol error (the
 // reports tell whether that was right). It returns an error when the fuzzing
 // server cannot be reached or ctx ends.
-func run(ctx context.Context, serverURL, agent string, progress, warnings io.Writer) error {
+func run(ctx context.Context, serverURL, agent string, compression *websocket.CompressionOptions, progress, warnings io.Writer) error {
 	base := strings.TrimSuffix(serverURL, "/")
 	count, err := caseCount(ctx, base)
 	if err != nil {
@@ -63,7 +68,7 @@ func run(ctx context.Context, serverURL, agent string, progress, warnings io.Wri
 	for i := 1; i <= count; i++ {
 		fmt.Fprintf(progress, "case %d/%d\n", i, count)
 		u := fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, url.QueryEscape(agent))
-		err := runCase(ctx, u)
+		err := runCase(ctx, u, compression)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -75,7 +80,7 @@ func run(ctx context.Context, serverURL, agent string, progress, warnings io.Wri
 			fmt.Fprintf(warnings, "case %d: %v\n", i, err)
 		}
 	}
-	c, err := dial(ctx, base+"/updateReports?agent="+url.QueryEscape(agent))
+	c, err := dial(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), nil)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func run(ctx context.Context, serverURL, agent string, progress, warnings io.Wri
 // caseCount asks the fuzzing server how many cases it has: it sends the
 // number as a text message and closes the connection.
 func caseCount(ctx context.Context, base string) (int, error) {
-	c, err := dial(ctx, base+"/getCaseCount")
+	c, err := dial(ctx, base+"/getCaseCount", nil)
 	if err != nil {
 		return 0, err
 	}
@@ -113,8 +118,8 @@ func caseCount(ctx context.Context, base string) (int, error) {
 // connection closes. It returns nil when the connection ends with a close
 // frame from either side, a protocol error found here, or the TCP
 // connection dropping: all are outcomes the fuzzing server judges.
-func runCase(ctx context.Context, u string) error {
-	c, err := dial(ctx, u)
+func runCase(ctx context.Context, u string, compression *websocket.CompressionOptions) error {
+	c, err := dial(ctx, u, compression)
 	if err != nil {
 		return err
 	}
@@ -177,13 +182,14 @@ type dialError struct {
 func (e *dialError) Error() string { return fmt.Sprintf("dialing %s: %v", e.url, e.err) }
 func (e *dialError) Unwrap() error { return e.err }
 
-// dial opens a connection to u, bounding the opening handshake by
-// dialTimeout. It connects directly: a proxy named by the environment would
-// only get in the way of a test against a local fuzzing server.
-func dial(ctx context.Context, u string) (*websocket.Conn, error) {
+// dial opens a connection to u, offering compression when it is non-nil,
+// and bounding the opening handshake by dialTimeout. It connects directly: a
+// proxy named by the environment would only get in the way of a test
+// against a local fuzzing server.
+func dial(ctx context.Context, u string, compression *websocket.CompressionOptions) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	opts := &websocket.DialOptions{Proxy: noProxy}
+	opts := &websocket.DialOptions{Proxy: noProxy, Compression: compression}
 	c, _, err := websocket.Dial(dctx, u, opts)
 	if err != nil {
 		return nil, &dialError{url: u, err: err}

@@ -135,7 +135,7 @@ func TestRun(t *testing.T) {
 	defer cancel()
 	var progress, warnings bytes.Buffer
 	// A trailing slash on the URL must not matter.
-	if err := run(ctx, wsURL(srv)+"/", "our agent&co", &progress, &warnings); err != nil {
+	if err := run(ctx, wsURL(srv)+"/", "our agent&co", &websocket.CompressionOptions{}, &progress, &warnings); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 
@@ -178,7 +178,7 @@ func TestRunNoServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var progress, warnings bytes.Buffer
-	err = run(ctx, "ws://"+addr, "agent", &progress, &warnings)
+	err = run(ctx, "ws://"+addr, "agent", &websocket.CompressionOptions{}, &progress, &warnings)
 	var de *dialError
 	if !errors.As(err, &de) {
 		t.Errorf("run without a server: %v, want a dial error", err)
@@ -193,7 +193,7 @@ func TestRunBadCaseCount(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := run(ctx, wsURL(srv), "agent", &bytes.Buffer{}, &bytes.Buffer{})
+	err := run(ctx, wsURL(srv), "agent", &websocket.CompressionOptions{}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "many") {
 		t.Errorf("run with case count %q: %v, want an error naming it", f.caseCount, err)
 	}
@@ -226,7 +226,9 @@ func TestRunInterrupted(t *testing.T) {
 		cancel()
 	}()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, wsURL(srv), "agent", &bytes.Buffer{}, &bytes.Buffer{}) }()
+	go func() {
+		done <- run(ctx, wsURL(srv), "agent", &websocket.CompressionOptions{}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {

@@ -32,6 +32,7 @@ const shutdownTimeout = 10 * time.Second
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	verbose := flag.Bool("v", false, "log how each connection ends")
+	deflate := flag.Bool("deflate", true, "accept permessage-deflate (RFC 7692) offers")
 	flag.Parse()
 
 	logf := func(string, ...any) {}
@@ -48,7 +49,11 @@ func main() {
 		os.Exit(1)
 	}
 	log.Printf("echo server listening on ws://%s/", ln.Addr())
-	if err := serve(ctx, ln, logf); err != nil {
+	var compression *websocket.CompressionOptions
+	if *deflate {
+		compression = &websocket.CompressionOptions{}
+	}
+	if err := serve(ctx, ln, compression, logf); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
@@ -57,12 +62,12 @@ func main() {
 // serve runs the echo server on ln until ctx ends, then shuts it down
 // gracefully: the HTTP server stops, and each open WebSocket connection is
 // closed with a closing handshake.
-func serve(ctx context.Context, ln net.Listener, logf func(string, ...any)) error {
+func serve(ctx context.Context, ln net.Listener, compression *websocket.CompressionOptions, logf func(string, ...any)) error {
 	// The connections outlive the HTTP server's Shutdown, which does not
 	// track hijacked connections, so they get a context of their own.
 	connCtx, closeConns := context.WithCancel(context.Background())
 	defer closeConns()
-	es := &echoServer{shutdown: connCtx, logf: logf}
+	es := &echoServer{shutdown: connCtx, compression: compression, logf: logf}
 	srv := &http.Server{Handler: es, ReadHeaderTimeout: 10 * time.Second}
 
 	served := make(chan error, 1)
@@ -90,9 +95,10 @@ func serve(ctx context.Context, ln net.Listener, logf func(string, ...any)) erro
 
 // echoServer is the http.Handler that echoes WebSocket messages.
 type echoServer struct {
-	shutdown context.Context // ends when the open connections must close
-	logf     func(format string, args ...any)
-	conns    sync.WaitGroup // the handlers running
+	shutdown    context.Context               // ends when the open connections must close
+	compression *websocket.CompressionOptions // nil for none
+	logf        func(format string, args ...any)
+	conns       sync.WaitGroup // the handlers running
 }
 
 // ServeHTTP upgrades the request and echoes messages until the connection
@@ -104,7 +110,10 @@ func (s *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.conns.Done()
 
 	// Autobahn sends Origin headers that match no host of ours.
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipOriginCheck: true})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipOriginCheck: true,
+		Compression:             s.compression,
+	})
 	if err != nil {
 		s.logf("%s: %v", r.RemoteAddr, err)
 		return

@@ -117,7 +117,7 @@ func TestServeShutdown(t *testing.T) {
 	serverCtx, stopServer := context.WithCancel(context.Background())
 	defer stopServer()
 	served := make(chan error, 1)
-	go func() { served <- serve(serverCtx, ln, nolog) }()
+	go func() { served <- serve(serverCtx, ln, &websocket.CompressionOptions{}, nolog) }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
