@@ -2440,3 +2440,33 @@ func TestDeflateConnMemory(t *testing.T) {
 	}
 	t.Log(table.String())
 }
+
+// BenchmarkCompressWindow measures compressed WriteMessage of 1 KiB of
+// JSON-like text with context takeover at several window sizes: up to
+// dictWindowBits the connection keeps only its history and primes a pooled
+// compressor with it for each message; above, it keeps its compressor.
+func BenchmarkCompressWindow(b *testing.B) {
+	ctx := context.Background()
+	for _, bits := range []int{9, 12, 13, 15} {
+		b.Run(fmt.Sprintf("bits-%d", bits), func(b *testing.B) {
+			c, nc := utWriter(false)
+			c.deflate = newCompression(deflateParams{serverBits: bits, clientBits: 15}, &CompressionOptions{}, false)
+			var msgs [][]byte
+			for i := 0; i < 64; i++ { // 64 KiB: repeats lie beyond any window
+				msgs = append(msgs, jsonLike(1<<10, int64(i)))
+			}
+			c.WriteMessage(ctx, MessageText, msgs[0])
+			nc.n = 0
+			b.SetBytes(1 << 10)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := c.WriteMessage(ctx, MessageText, msgs[i%len(msgs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(nc.n)/float64(b.N), "wire-bytes/op")
+		})
+	}
+}
