@@ -110,15 +110,11 @@ func (r *readState) fill(n int) error {
 // or ErrClosed if this side closed it.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	r := &c.r
-	if err := c.acquire(ctx, r.sem); err != nil {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
 		return 0, nil, err
 	}
-	defer func() { <-r.sem }()
-	if r.err != nil {
-		return 0, nil, r.err
-	}
-	stop := r.dl.begin(ctx)
-	defer r.dl.end(stop)
+	defer c.endRead(stop)
 
 	dst := buf[:0]
 	if r.resume {
@@ -139,7 +135,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		}
 		return typ, dst, nil
 	}
-	dst, err := c.readFrames(ctx, dst)
+	dst, err = c.readFrames(ctx, dst)
 	if err != nil {
 		return 0, nil, c.interrupted(err, dst)
 	}
@@ -190,6 +186,25 @@ func (c *Conn) gatherCompressed(ctx context.Context) error {
 	return nil
 }
 
+// beginRead takes the read semaphore and arms ctx for a read, unless the
+// connection is done reading. endRead undoes it.
+func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+	r := &c.r
+	if err := c.acquire(ctx, r.sem); err != nil {
+		return nil, err
+	}
+	if r.err != nil {
+		<-r.sem
+		return nil, r.err
+	}
+	return r.dl.begin(ctx), nil
+}
+
+func (c *Conn) endRead(stop func() bool) {
+	c.r.dl.end(stop)
+	<-c.r.sem
+}
+
 // interrupted records, when err leaves the connection usable, that the next
 // read resumes the message; read is what the interrupted read had read of it.
 func (c *Conn) interrupted(err error, read []byte) error {
@@ -211,15 +226,11 @@ func (c *Conn) interrupted(err error, read []byte) error {
 // reader for the rest of the interrupted message.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	r := &c.r
-	if err := c.acquire(ctx, r.sem); err != nil {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
 		return 0, nil, err
 	}
-	defer func() { <-r.sem }()
-	if r.err != nil {
-		return 0, nil, r.err
-	}
-	stop := r.dl.begin(ctx)
-	defer r.dl.end(stop)
+	defer c.endRead(stop)
 	if r.resume {
 		r.resume = false
 	} else if err := c.startMessage(ctx); err != nil {
