@@ -130,4 +130,3 @@ func (r *readState) readFresh() (int, error) {
 	r.w = n
 	return n, nil
 }
-
