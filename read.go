@@ -20,10 +20,13 @@ type readState struct {
 	sem chan struct{}
 	dl  ioDeadline
 
-	buf    []byte // bytes read from the network: buf[r:w] are not yet consumed
-	r, w   int
-	pooled *[readBufSize]byte // buf's array, when it came from readBufPool
-	raw    syscall.RawConn    // for waiting for readability without a buffer
+	buf     []byte // bytes read from the network: buf[r:w] are not yet consumed
+	r, w    int
+	pooled  *[readBufSize]byte    // buf's array, when it came from readBufPool
+	raw     syscall.RawConn       // for waiting for readability without a buffer
+	rawFunc func(fd uintptr) bool // r.rawRead
+	rawN    int
+	rawErr  error
 
 	// The data frame being read.
 	frame   Header
@@ -64,6 +67,7 @@ func (r *readState) init(c *Conn, buffered []byte) {
 	r.limit = DefaultReadLimit
 	r.reader.c = c
 	r.raw = rawReader(c.nc)
+	r.rawFunc = r.rawRead
 	if len(buffered) > 0 {
 		r.buf = make([]byte, max(readBufSize, len(buffered)))
 		r.w = copy(r.buf, buffered)

@@ -89,6 +89,27 @@ func (r *readState) fill(n int) error {
 	return nil
 }
 
+// rawRead reads from the socket fd into a buffer taken from the pool, for
+// syscall.RawConn.Read; it gives the buffer back and asks to wait when
+// there is nothing to read yet. It is kept as a method value in r.rawFunc
+// so that no closure is made per read.
+func (r *readState) rawRead(fd uintptr) bool {
+	if r.buf == nil {
+		r.takeBuffer()
+	}
+	for {
+		r.rawN, r.rawErr = syscall.Read(int(fd), r.buf)
+		if r.rawErr != syscall.EINTR {
+			break
+		}
+	}
+	if r.rawErr == syscall.EAGAIN {
+		r.releaseBuffer()
+		return false // wait for readability without a buffer
+	}
+	return true
+}
+
 // readFresh reads into an empty buffer taken from the pool. On a raw
 // connection it waits for readability first, holding no buffer meanwhile.
 func (r *readState) readFresh() (int, error) {
@@ -98,24 +119,8 @@ func (r *readState) readFresh() (int, error) {
 		r.w = n
 		return n, err
 	}
-	var n int
-	var rerr error
-	err := r.raw.Read(func(fd uintptr) bool {
-		if r.buf == nil {
-			r.takeBuffer()
-		}
-		for {
-			n, rerr = syscall.Read(int(fd), r.buf)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			r.releaseBuffer()
-			return false // wait for readability without a buffer
-		}
-		return true
-	})
+	err := r.raw.Read(r.rawFunc)
+	n, rerr := r.rawN, r.rawErr
 	switch {
 	case err != nil:
 		r.releaseBuffer()
