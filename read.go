@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"syscall"
 )
 
 // readBufSize is the size of a connection's read buffer. Payloads larger
@@ -19,8 +20,13 @@ type readState struct {
 	sem chan struct{}
 	dl  ioDeadline
 
-	buf  []byte // bytes read from the network: buf[r:w] are not yet consumed
-	r, w int
+	buf     []byte // bytes read from the network: buf[r:w] are not yet consumed
+	r, w    int
+	pooled  *[readBufSize]byte    // buf's array, when it came from readBufPool
+	raw     syscall.RawConn       // for waiting for readability without a buffer
+	rawFunc func(fd uintptr) bool // r.rawRead
+	rawN    int
+	rawErr  error
 
 	// The data frame being read.
 	frame   Header
@@ -60,39 +66,12 @@ func (r *readState) init(c *Conn, buffered []byte) {
 	r.dl.set = c.nc.SetReadDeadline
 	r.limit = DefaultReadLimit
 	r.reader.c = c
+	r.raw = rawReader(c.nc)
+	r.rawFunc = r.rawRead
 	if len(buffered) > 0 {
 		r.buf = make([]byte, max(readBufSize, len(buffered)))
 		r.w = copy(r.buf, buffered)
 	}
-}
-
-// fill reads from the network until at least n bytes are buffered.
-// n must not exceed readBufSize.
-func (r *readState) fill(n int) error {
-	if r.w-r.r >= n {
-		return nil
-	}
-	if r.buf == nil {
-		r.buf = make([]byte, readBufSize)
-	}
-	if len(r.buf)-r.r < n {
-		r.w = copy(r.buf, r.buf[r.r:r.w])
-		r.r = 0
-	}
-	for r.w-r.r < n {
-		m, err := r.c.nc.Read(r.buf[r.w:])
-		r.w += m
-		if err != nil {
-			if r.w-r.r >= n {
-				return nil
-			}
-			if r.w > r.r {
-				err = noEOF(err) // the stream ended inside a frame
-			}
-			return err
-		}
-	}
-	return nil
 }
 
 // ReadMessage reads the next whole message and returns its type and
@@ -202,6 +181,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 
 func (c *Conn) endRead(stop func() bool) {
 	c.r.dl.end(stop)
+	c.r.releaseBuffer()
 	<-c.r.sem
 }
 
