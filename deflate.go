@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	stdflate "compress/flate"
 	"errors"
 	"io"
 	"sync"
@@ -17,13 +18,8 @@ import (
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // finalBlock is an empty final block (fixed Huffman codes, end of block
-// only). Appended after the tail, it makes a message that ends on a block
-// boundary, as a sync flush leaves it, end the stream cleanly; a message cut
-// inside a block swallows it and fails to inflate.
+// only). See inflateInput.
 var finalBlock = []byte{0x03, 0x00}
-
-// emptyDeflate is a whole DEFLATE stream holding nothing.
-var emptyDeflate = finalBlock
 
 // compression is a connection's permessage-deflate state, in this side's
 // terms: what it compresses with, and what the peer compresses with.
@@ -158,10 +154,10 @@ func (z *compression) newInflater(src io.Reader) io.ReadCloser {
 		dict = z.received.window()
 	}
 	if zr, ok := flateReaders.Get().(io.ReadCloser); ok {
-		zr.(flate.Resetter).Reset(src, dict)
+		zr.(stdflate.Resetter).Reset(src, dict)
 		return zr
 	}
-	return flate.NewReaderDict(src, dict)
+	return stdflate.NewReaderDict(src, dict)
 }
 
 func putInflater(zr io.ReadCloser) { flateReaders.Put(zr) }
@@ -230,18 +226,62 @@ var errCorruptDeflate = errors.New("compressed message is not valid DEFLATE data
 // startInflate begins inflating the compressed message gathered in r.zbuf.
 func (c *Conn) startInflate() {
 	r := &c.r
-	if len(r.zbuf) == 0 {
-		// An empty payload is an empty message; it is not a DEFLATE stream,
-		// even with the tail put back.
-		r.zbuf = append(r.zbuf, emptyDeflate...)
-	} else {
+	// An empty payload is an empty message; it is not a DEFLATE stream,
+	// even with the tail put back.
+	if len(r.zbuf) > 0 {
 		r.zbuf = append(r.zbuf, deflateTail...)
-		r.zbuf = append(r.zbuf, finalBlock...)
 	}
-	r.zsrc.Reset(r.zbuf)
+	r.zsrc = inflateInput{b: r.zbuf, boundary: len(r.zbuf) == 0}
 	r.zr = c.deflate.newInflater(&r.zsrc)
 	r.zout = 0
 	r.utf8 = utf8Validator{}
+}
+
+// inflateInput is what a message's inflater reads: the payload with the
+// tail put back, and then an empty final block that ends the stream, given
+// only once the stream is known to be at a block boundary at the end of the
+// tail. A message from a sender that follows section 7.2.1 ends there with
+// the empty stored block of a sync flush, whose length the tail is: the
+// inflater reads it with Read, as it reads every stored block's length and
+// data and nothing else, so a Read that ends at the end of the tail shows
+// the boundary. A message cut inside a block asks for more without one,
+// and fails with errTruncatedDeflate; so does one whose Huffman codes
+// happen to end with the tail, which no sync flush leaves.
+type inflateInput struct {
+	b        []byte // payload and tail
+	off      int
+	boundary bool // at a block boundary at the end of b
+	final    int  // bytes of finalBlock read
+}
+
+var errTruncatedDeflate = errors.New("compressed message ends inside a DEFLATE block")
+
+func (in *inflateInput) ReadByte() (byte, error) {
+	if in.off < len(in.b) {
+		c := in.b[in.off]
+		in.off++
+		return c, nil
+	}
+	if in.boundary && in.final < len(finalBlock) {
+		c := finalBlock[in.final]
+		in.final++
+		return c, nil
+	}
+	// Not io.EOF: an inflater may take that for the end of the stream.
+	return 0, errTruncatedDeflate
+}
+
+func (in *inflateInput) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if in.off == len(in.b) {
+		return 0, errTruncatedDeflate
+	}
+	n := copy(p, in.b[in.off:])
+	in.off += n
+	in.boundary = in.off == len(in.b)
+	return n, nil
 }
 
 // inflate reads the next inflated bytes of the current message into p,
@@ -290,7 +330,7 @@ func (c *Conn) endInflate() {
 		putInflater(r.zr)
 		r.zr = nil
 	}
-	r.zsrc.Reset(nil)
+	r.zsrc = inflateInput{}
 	if cap(r.zbuf) > inflateBlock {
 		r.zbuf = nil // do not hold on to a large message's buffer
 	} else {

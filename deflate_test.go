@@ -22,9 +22,9 @@ import (
 )
 
 // Tests of permessage-deflate's data path (RFC 7692 section 7.2). The raw
-// peer compresses and decompresses with the standard library's
-// compress/flate, an implementation independent of the one the package uses
-// (github.com/klauspost/compress), and, where it must limit its window or
+// peer compresses with the standard library's compress/flate, independent
+// of the package's compressor (github.com/klauspost/compress), decompresses
+// with it too, and, where it must limit its window or
 // report back-reference distances, with the small DEFLATE encoder and
 // decoder written below (RFC 1951).
 
@@ -78,6 +78,7 @@ type tinflateResult struct {
 	maxDist int    // the largest distance of a back-reference
 	blocks  int    // blocks decoded
 	final   bool   // a block had BFINAL set; decoding stopped after it
+	stored  bool   // the last block decoded was stored
 	rest    int    // input bytes left after a final block
 }
 
@@ -209,6 +210,7 @@ func tinflate(in, dict []byte) (res tinflateResult, err error) {
 		}
 		res.final = hdr&1 == 1
 		res.blocks++
+		res.stored = hdr>>1 == 0
 		switch hdr >> 1 {
 		case 0: // stored
 			b.acc, b.n = 0, 0
@@ -2237,19 +2239,37 @@ func poolsDropItems() bool {
 // refilling them are expected and only logged.
 func checkZeroAllocs(t *testing.T, allocs float64, what string) {
 	t.Helper()
-	if allocs == 0 {
+	checkAllocs(t, allocs, 0, what)
+}
+
+// checkAllocs is checkZeroAllocs with a bound of most allocations.
+func checkAllocs(t *testing.T, allocs, most float64, what string) {
+	t.Helper()
+	if allocs <= most {
 		return
 	}
 	if poolsDropItems() {
 		t.Logf("%s: %v allocations per message, with sync.Pool dropping items at random (race detector): not checked", what, allocs)
 		return
 	}
-	t.Errorf("%s: %v allocations per message, want 0", what, allocs)
+	t.Errorf("%s: %v allocations per message, want at most %v", what, allocs, most)
+}
+
+// inflateAllocs bounds the allocations of inflating a JSON-like message of
+// size bytes: compress/flate allocates overflow tables for Huffman codes
+// longer than 9 bits, per dynamic block that has them, which the 64 KiB
+// messages here do (2 to 6 per message; 1 KiB ones have none).
+func inflateAllocs(size int) float64 {
+	if size <= 1<<10 {
+		return 0
+	}
+	return 16
 }
 
 // TestDeflateSteadyStateAllocs checks that compressed WriteMessage, and
 // compressed ReadMessage into the previous payload, allocate nothing per
-// message once warmed up, with and without context takeover.
+// message once warmed up (beyond inflateAllocs), with and without context
+// takeover.
 func TestDeflateSteadyStateAllocs(t *testing.T) {
 	ctx := context.Background()
 	const runs = 100
@@ -2284,7 +2304,7 @@ func TestDeflateSteadyStateAllocs(t *testing.T) {
 				if bad > 0 {
 					t.Fatalf("%d of the reads failed or were short (last: %d bytes, %v)", bad, len(buf), err)
 				}
-				checkZeroAllocs(t, allocs, "compressed ReadMessage into the previous payload")
+				checkAllocs(t, allocs, inflateAllocs(size), "compressed ReadMessage into the previous payload")
 			})
 			// The same with a buffer a little larger than the messages.
 			t.Run("ReadMessage-roomy-buffer/"+name, func(t *testing.T) {
@@ -2302,7 +2322,7 @@ func TestDeflateSteadyStateAllocs(t *testing.T) {
 				if bad > 0 {
 					t.Fatalf("%d of the reads failed or were short (last: %d bytes, %v)", bad, len(buf), err)
 				}
-				checkZeroAllocs(t, allocs, "compressed ReadMessage into a larger buffer")
+				checkAllocs(t, allocs, inflateAllocs(size), "compressed ReadMessage into a larger buffer")
 			})
 		}
 	}

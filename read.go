@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -55,7 +54,7 @@ type readState struct {
 	// from zsrc; zout counts the bytes inflated.
 	compressed bool
 	zbuf       []byte
-	zsrc       bytes.Reader
+	zsrc       inflateInput
 	zr         io.ReadCloser
 	zout       int64
 }
