@@ -38,6 +38,11 @@ const (
 	// DefaultCloseTimeout bounds the closing handshake: how long Close waits
 	// to send its close frame and then for the peer's.
 	DefaultCloseTimeout = 5 * time.Second
+	// DefaultFragmentLimit is the most frames a message may arrive in
+	// unless SetFragmentLimit says otherwise. Without such a limit a stream
+	// of empty continuation frames would never end a message nor cross
+	// the read limit.
+	DefaultFragmentLimit = 1 << 17
 )
 
 // ErrClosed is returned by operations on a connection after it has been
@@ -143,6 +148,18 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.wdl.setUser(t) }
 // larger one fails the connection with StatusMessageTooBig before it is
 // buffered. The default is DefaultReadLimit. Call it before reading.
 func (c *Conn) SetReadLimit(n int64) { c.r.limit = n }
+
+// SetFragmentLimit sets the most frames a message may arrive in; a message
+// with more fails the connection with StatusMessageTooBig. The default is
+// DefaultFragmentLimit. Call it before reading.
+func (c *Conn) SetFragmentLimit(n int) { c.r.maxFrames = n }
+
+// SetCloseTimeout sets how long the closing handshake may take: Close
+// waits that long to send its close frame and then as long for the peer's,
+// and a connection failed for a protocol error waits as long for the
+// peer's answer. The default is DefaultCloseTimeout. Call it before using
+// the connection.
+func (c *Conn) SetCloseTimeout(d time.Duration) { c.closeTimeout = d }
 
 // OnPing sets a function called with the payload of each ping received,
 // after the pong answering it has been sent. The payload is valid only

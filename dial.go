@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,12 +40,38 @@ type DialOptions struct {
 	// these parameters; the server may decline it. Nil offers nothing.
 	Compression *CompressionOptions
 
-	// Proxy returns the proxy for a request, as http.Transport's Proxy does;
-	// the connection is tunnelled through it with CONNECT. Nil means
-	// http.ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); to dial
-	// directly, return a nil URL.
+	// Proxy returns the proxy for a request, as http.Transport's Proxy does:
+	// an http or https URL for a proxy that tunnels with CONNECT, or a
+	// socks5 (or socks5h) URL, with credentials in the URL's user
+	// information. The request's scheme is http for ws URLs and https for
+	// wss. Nil means ProxyFromEnvironment; to dial directly, return a nil
+	// URL.
 	Proxy func(*http.Request) (*url.URL, error)
+
+	// ProxyConnectHeader holds extra headers for CONNECT requests to an
+	// HTTP proxy.
+	ProxyConnectHeader http.Header
+
+	// HandshakeTimeout bounds the opening handshake, from dialling to the
+	// server's response, when ctx has no earlier deadline. Zero means
+	// DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+
+	// MaxHeaderBytes bounds the size of the server's (and any proxy's)
+	// response header; a larger one fails Dial with ErrHeaderTooLarge. Zero
+	// means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 }
+
+// Defaults for the limits Dial applies.
+const (
+	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultMaxHeaderBytes   = 64 << 10
+)
+
+// ErrHeaderTooLarge means a handshake response's header was larger than
+// DialOptions.MaxHeaderBytes.
+var ErrHeaderTooLarge = errors.New("websocket: handshake response header too large")
 
 // A HandshakeError reports an opening handshake the server refused or
 // answered wrongly. It carries the server's response.
@@ -82,6 +109,12 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, err
 	}
+	timeout := opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	nc, err := dialTransport(ctx, u, opts)
 	if err != nil {
 		return nil, nil, err
@@ -140,7 +173,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 	}
 	proxy := opts.Proxy
 	if proxy == nil {
-		proxy = http.ProxyFromEnvironment
+		proxy = ProxyFromEnvironment
 	}
 	// Proxy functions choose by the HTTP scheme.
 	probe := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "http", Host: u.Host, Path: u.Path}, Header: http.Header{}, Host: u.Host}
@@ -160,7 +193,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 			return nil, fmt.Errorf("websocket: %w", err)
 		}
 	} else {
-		nc, err = dialProxy(ctx, dial, proxyURL, target, opts.TLSConfig)
+		nc, err = dialProxy(ctx, dial, proxyURL, target, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -189,58 +222,6 @@ func tlsHandshake(ctx context.Context, nc net.Conn, host string, config *tls.Con
 		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", host, err)
 	}
 	return tc, nil
-}
-
-// dialProxy connects to target through the HTTP or HTTPS proxy at proxyURL
-// with a CONNECT request.
-func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, target string, tlsConfig *tls.Config) (net.Conn, error) {
-	var nc net.Conn
-	var err error
-	switch proxyURL.Scheme {
-	case "http", "":
-		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "http", Host: proxyURL.Host}))
-	case "https":
-		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "https", Host: proxyURL.Host}))
-		if err == nil {
-			nc, err = tlsHandshake(ctx, nc, proxyURL.Hostname(), tlsConfig)
-		}
-	default:
-		return nil, fmt.Errorf("websocket: proxy scheme %q is not supported", proxyURL.Scheme)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("websocket: dialing proxy %s: %w", proxyURL.Host, err)
-	}
-	stop := bindContext(ctx, nc)
-	defer stop()
-
-	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n"
-	if u := proxyURL.User; u != nil {
-		pass, _ := u.Password()
-		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass)) + "\r\n"
-	}
-	req += "\r\n"
-	if _, err := io.WriteString(nc, req); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("websocket: writing CONNECT to proxy: %w", ctxErr(ctx, err))
-	}
-	// A proxy sends nothing after its response until the tunnel carries
-	// our handshake, so a small buffer cannot swallow tunnel bytes.
-	br := bufio.NewReaderSize(nc, 16)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("websocket: reading proxy response: %w", ctxErr(ctx, err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		// Not resp.Body.Close: it would read a body that may never end.
-		nc.Close()
-		return nil, fmt.Errorf("websocket: proxy refused CONNECT to %s: %s", target, resp.Status)
-	}
-	if br.Buffered() > 0 {
-		nc.Close()
-		return nil, errors.New("websocket: proxy sent data before the tunnel opened")
-	}
-	return nc, nil
 }
 
 // bindContext makes ctx's deadline and cancellation interrupt I/O on nc
@@ -311,11 +292,13 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if _, err := nc.Write(req.Bytes()); err != nil {
 		return nil, nil, fmt.Errorf("websocket: writing handshake request: %w", ctxErr(ctx, err))
 	}
-	br := bufio.NewReader(nc)
+	lr := &headerLimitReader{r: nc, n: maxHeaderBytes(opts)}
+	br := bufio.NewReader(lr)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxErr(ctx, err))
 	}
+	lr.n = math.MaxInt // the body of a refusal is bounded on its own
 	deflate, compress, herr := checkResponse(resp, key, opts)
 	if herr != nil {
 		// Keep the start of the body for the error and the caller, waiting
@@ -425,4 +408,31 @@ func validHeaderValue(s string) bool {
 		}
 	}
 	return true
+}
+
+func maxHeaderBytes(opts *DialOptions) int {
+	if opts.MaxHeaderBytes > 0 {
+		return opts.MaxHeaderBytes
+	}
+	return DefaultMaxHeaderBytes
+}
+
+// headerLimitReader reads from r until n bytes have been read, and then
+// fails with ErrHeaderTooLarge. It bounds what a response header may cost,
+// as http.ReadResponse sets no limit of its own.
+type headerLimitReader struct {
+	r io.Reader
+	n int
+}
+
+func (l *headerLimitReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, ErrHeaderTooLarge
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= n
+	return n, err
 }

@@ -265,6 +265,7 @@ type dialTestProxy struct {
 	requests []string // "METHOD request-target" of each request
 	hosts    []string // their Host headers
 	auths    []string // their Proxy-Authorization headers
+	headers  []http.Header
 }
 
 func dialTestStartProxy(t testing.TB, cfg dialTestProxyConfig) *dialTestProxy {
@@ -295,6 +296,7 @@ func (p *dialTestProxy) handle(nc net.Conn) {
 	p.requests = append(p.requests, req.Method+" "+req.RequestURI)
 	p.hosts = append(p.hosts, req.Host)
 	p.auths = append(p.auths, req.Header.Get("Proxy-Authorization"))
+	p.headers = append(p.headers, req.Header)
 	p.mu.Unlock()
 	select {
 	case p.got <- struct{}{}:
@@ -1155,7 +1157,7 @@ func TestDialProxyFailures(t *testing.T) {
 		{name: "502 when the target is unreachable", cfg: dialTestProxyConfig{route: map[string]string{target.addr(): closedAddr}}, connects: true},
 		{name: "https proxy with an untrusted certificate", cfg: dialTestProxyConfig{tls: &tls.Config{Certificates: []tls.Certificate{cert}}}, tls: &tls.Config{}},
 		{name: "Proxy func error", proxyErr: errProxyFunc},
-		{name: "unsupported proxy scheme", proxyURL: func(p *dialTestProxy) *url.URL { return &url.URL{Scheme: "socks5", Host: p.srv.addr} }},
+		{name: "unsupported proxy scheme", proxyURL: func(p *dialTestProxy) *url.URL { return &url.URL{Scheme: "ftp", Host: p.srv.addr} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,13 +34,15 @@ type readState struct {
 
 	// The message being read: active from its first frame's header until
 	// its final frame's payload has been read.
-	active  bool
-	typ     MessageType
-	size    int64 // payload bytes announced so far, for the limit
-	utf8    utf8Validator
-	limit   int64
-	resume  bool   // a read was interrupted inside the message; the next read continues it
-	partial []byte // what an interrupted ReadMessage had read of the message
+	active    bool
+	typ       MessageType
+	size      int64 // payload bytes announced so far, for the limit
+	frames    int   // frames of the message so far
+	utf8      utf8Validator
+	limit     int64
+	maxFrames int
+	resume    bool   // a read was interrupted inside the message; the next read continues it
+	partial   []byte // what an interrupted ReadMessage had read of the message
 
 	err     error // once set, every read returns it
 	ctrl    [MaxControlPayload]byte
@@ -64,6 +66,7 @@ func (r *readState) init(c *Conn, buffered []byte) {
 	r.sem = make(chan struct{}, 1)
 	r.dl.set = c.nc.SetReadDeadline
 	r.limit = DefaultReadLimit
+	r.maxFrames = DefaultFragmentLimit
 	r.reader.c = c
 	r.raw = rawReader(c.nc)
 	r.rawFunc = r.rawRead
@@ -390,6 +393,9 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			if !r.active {
 				return c.fail(StatusProtocolError, "continuation frame outside a fragmented message")
 			}
+			if r.frames++; r.frames > r.maxFrames {
+				return c.fail(StatusMessageTooBig, "message arrives in more than %d frames", r.maxFrames)
+			}
 		} else {
 			if r.active {
 				return c.fail(StatusProtocolError, "new data frame inside a fragmented message")
@@ -397,6 +403,7 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			r.active = true
 			r.typ = MessageType(h.Opcode)
 			r.size = 0
+			r.frames = 1
 			r.utf8 = utf8Validator{}
 			r.compressed = h.Rsv1
 		}
