@@ -142,7 +142,7 @@ func runPairing(t *testing.T, p *pairing) {
 			}
 		}
 		t.Run("we-send-text", func(t *testing.T) {
-			weSend(stepCtx(t), t, s, websocket.MessageText, sizes, 1)
+			weSend(stepCtx(t), t, s, websocket.MessageText, append(slices.Clone(sizes), bigSize), 1)
 		})
 		t.Run("we-send-fragmented-binary", func(t *testing.T) {
 			weSend(stepCtx(t), t, s, websocket.MessageBinary, append(slices.Clone(sizes), bigSize), 4)
@@ -196,8 +196,10 @@ func runPairing(t *testing.T, p *pairing) {
 			st := setup{deflate: d}
 			s := p.open(ctx, t, st)
 			t.Run("handshake", func(t *testing.T) { checkHandshake(t, p, s, st) })
+			// The largest message only with and without context takeover,
+			// to keep the run short.
 			extra := []int{}
-			if d == deflateTakeover {
+			if d == deflateTakeover || d == deflateNoTakeover {
 				extra = []int{bigSize}
 			}
 			for _, typ := range []string{"text", "binary"} {
@@ -214,7 +216,7 @@ func runPairing(t *testing.T, p *pairing) {
 				weSend(stepCtx(t), t, s, websocket.MessageText, sizes, 3)
 			})
 			t.Run("we-send-binary", func(t *testing.T) {
-				weSend(stepCtx(t), t, s, websocket.MessageBinary, sizes, 1)
+				weSend(stepCtx(t), t, s, websocket.MessageBinary, append(slices.Clone(sizes), extra...), 1)
 			})
 			t.Run("peer-sends-300", func(t *testing.T) {
 				peerSends(stepCtx(t), t, s, "text", manySizes(300), 0)
