@@ -22,6 +22,7 @@ from websockets.extensions.permessage_deflate import (
     ClientPerMessageDeflateFactory,
     ServerPerMessageDeflateFactory,
 )
+from websockets.frames import OP_PONG
 from websockets.legacy.client import WebSocketClientProtocol, connect
 from websockets.legacy.server import WebSocketServerProtocol, serve
 
@@ -70,14 +71,22 @@ def split(data, frags):
 
 
 pings = []  # payloads of the pings received, in hex
+pongs = []  # payloads of the pongs received
 
 
 class Recording:
-    """Records the payload of each ping before answering it."""
+    """Records the payload of each ping before answering it, and of each
+    pong."""
 
     async def pong(self, data=b""):
         pings.append(bytes(data).hex())
         await super().pong(data)
+
+    async def read_frame(self, max_size):
+        frame = await super().read_frame(max_size)
+        if frame.opcode == OP_PONG:
+            pongs.append(bytes(frame.data))
+        return frame
 
 
 class ClientProtocol(Recording, WebSocketClientProtocol):
@@ -166,10 +175,12 @@ class Peer:
         return got
 
     async def op_ping(self, data):
-        # The waiter completes only on a pong carrying the same payload.
+        # The waiter completes on a pong carrying the same payload; the
+        # payload reported is the one of the first pong that came back.
+        seen = len(pongs)
         waiter = await self.ws.ping(data.encode())
         await waiter
-        return {"data": data}
+        return {"data": pongs[seen].decode()}
 
     async def op_pings(self):
         return pings
