@@ -251,10 +251,11 @@ var errCloseTimeout = errors.New("websocket: timed out waiting for the peer's cl
 func (c *Conn) awaitPeerClose(deadline time.Time) error {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	var readErr error
 	select {
 	case <-c.closeRcvd:
 	case c.r.sem <- struct{}{}:
-		c.drainUntilClose(deadline)
+		readErr = c.drainUntilClose(deadline)
 		<-c.r.sem
 	case <-timer.C:
 	case <-c.closed:
@@ -264,6 +265,14 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 	default:
 		if c.isClosed() {
 			return ErrClosed
+		}
+		var pe *ProtocolError
+		switch {
+		case errors.As(readErr, &pe):
+			return pe
+		case readErr != nil && !isTimeout(readErr):
+			// The peer went away instead of answering.
+			return &CloseError{Code: StatusAbnormalClosure, Err: readErr}
 		}
 		return errCloseTimeout
 	}
@@ -331,40 +340,44 @@ func (c *Conn) fail(code StatusCode, format string, args ...any) error {
 }
 
 // drainUntilClose reads and drops frames until the peer's close frame, an
-// error, or deadline. The caller holds the read semaphore.
-func (c *Conn) drainUntilClose(deadline time.Time) {
+// error, or deadline, and returns the error that stopped it, if any. The
+// caller holds the read semaphore.
+func (c *Conn) drainUntilClose(deadline time.Time) error {
 	r := &c.r
 	select {
 	case <-c.closeRcvd:
-		return
+		return nil
 	default:
 	}
 	c.nc.SetReadDeadline(deadline)
-	if r.skip(r.remain) != nil {
-		return
+	if err := r.skip(r.remain); err != nil {
+		return err
 	}
 	r.remain = 0
 	for {
-		if r.fill(2) != nil {
-			return
+		if err := r.fill(2); err != nil {
+			return err
 		}
 		n := headerSize(r.buf[r.r+1])
-		if r.fill(n) != nil {
-			return
+		if err := r.fill(n); err != nil {
+			return err
 		}
 		h, _, err := ParseHeader(r.buf[r.r : r.r+n])
 		if err != nil {
-			return
+			return protocolErr(StatusProtocolError, "%v", err)
 		}
 		r.r += n
 		if h.Opcode != OpClose {
-			if r.skip(h.Length) != nil {
-				return
+			if err := r.skip(h.Length); err != nil {
+				return err
 			}
 			continue
 		}
-		if h.Length > MaxControlPayload || r.fill(int(h.Length)) != nil {
-			return
+		if h.Length > MaxControlPayload {
+			return protocolErr(StatusProtocolError, "close frame longer than %d bytes", MaxControlPayload)
+		}
+		if err := r.fill(int(h.Length)); err != nil {
+			return err
 		}
 		p := r.ctrl[:h.Length]
 		copy(p, r.buf[r.r:])
@@ -374,14 +387,14 @@ func (c *Conn) drainUntilClose(deadline time.Time) {
 		}
 		code, reason, err := ParseClosePayload(p)
 		if err != nil {
-			return
+			return err
 		}
 		c.peerClose = CloseError{Code: code, Reason: reason}
 		close(c.closeRcvd)
 		if r.err == nil {
 			r.err = &CloseError{Code: code, Reason: reason}
 		}
-		return
+		return nil
 	}
 }
 
