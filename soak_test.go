@@ -164,7 +164,9 @@ func TestSoak(t *testing.T) {
 		run   func(ctx context.Context, rng *rand.Rand) (outcome string, err error)
 	}{
 		{"good", 14, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakGood(ctx, url, rng, &client) }},
-		{"slow handshake", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakSlowHandshake(ln.Addr().String()) }},
+		{"slow handshake", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
+			return soakSlowHandshake(ln.Addr().String())
+		}},
 		{"oversized message", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
 			return soakExpectFailure(url, StatusMessageTooBig, func(c *Conn) error {
 				return c.WriteMessage(context.Background(), MessageBinary, make([]byte, soakReadLimit+1))
