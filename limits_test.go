@@ -84,10 +84,15 @@ func TestSetCloseTimeout(t *testing.T) {
 	setup := func(c *Conn) { c.SetCloseTimeout(50 * time.Millisecond) }
 	loop := func(c *Conn) error { return c.Close(StatusNormalClosure, "bye") }
 	bothSides(t, setup, loop, func(t *testing.T, s side) {
+		start := time.Now()
 		s.peer.expectClose(StatusNormalClosure)
 		// The peer neither answers nor closes the TCP connection.
 		if err := s.result(); err == nil {
 			t.Error("Close returned nil though the peer never answered")
+		}
+		// Not a measure of speed: which timeout applied.
+		if waited := time.Since(start); waited >= DefaultCloseTimeout {
+			t.Errorf("Close waited %v, as long as the default timeout, not the one set", waited)
 		}
 		s.peer.expectTCPClosed()
 	})
