@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 )
 
@@ -175,4 +176,73 @@ func (c *Conn) writePrepared(ctx context.Context, frame []byte, head int) error 
 		return c.writeFailed(ctx, n, err)
 	}
 	return nil
+}
+
+// writePreparedBatch sends pms in order, as WritePreparedMessage would one
+// by one, but in a single vectored write when every frame is shared (a
+// server connection that does not compress them itself). vec is scratch
+// space for the frames, returned for reuse.
+func (c *Conn) writePreparedBatch(ctx context.Context, pms []*PreparedMessage, vec [][]byte) ([][]byte, error) {
+	if len(pms) > 1 && !c.client {
+		if err := c.acquire(ctx, c.msgSem); err != nil {
+			return vec, err
+		}
+		vec, ok, err := c.writeSharedLocked(ctx, pms, vec)
+		<-c.msgSem
+		if ok {
+			return vec, err
+		}
+	}
+	for _, pm := range pms {
+		if err := c.WritePreparedMessage(ctx, pm); err != nil {
+			return vec, err
+		}
+	}
+	return vec, nil
+}
+
+// writeSharedLocked writes the shared frames of pms in one vectored write,
+// holding msgSem. It reports false, having written nothing, if one of them
+// must be compressed by this connection.
+func (c *Conn) writeSharedLocked(ctx context.Context, pms []*PreparedMessage, vec [][]byte) ([][]byte, bool, error) {
+	z := c.deflate
+	on := c.compressing()
+	vec = vec[:0]
+	for _, pm := range pms {
+		if !on || len(pm.data) < z.threshold {
+			vec = append(vec, pm.plain)
+			continue
+		}
+		if !z.writeNoContext && z.writeBits > dictWindowBits {
+			return vec[:0], false, nil
+		}
+		f := pm.compressedFrame(z.writeBits, z.level)
+		if f.err != nil {
+			return vec[:0], true, f.err
+		}
+		vec = append(vec, f.frame)
+	}
+	if err := c.acquire(ctx, c.frameSem); err != nil {
+		return vec[:0], true, err
+	}
+	defer func() { <-c.frameSem }()
+	if c.closeSent {
+		return vec[:0], true, errCloseSent
+	}
+	bufs := net.Buffers(vec)
+	stop := c.wdl.begin(ctx)
+	n, err := bufs.WriteTo(c.nc)
+	c.wdl.end(stop)
+	clear(vec) // do not hold on to the messages
+	if err != nil {
+		return vec[:0], true, c.writeFailed(ctx, int(n), err)
+	}
+	if on && !z.writeNoContext {
+		for _, pm := range pms {
+			if len(pm.data) >= z.threshold {
+				z.compressed(pm.data)
+			}
+		}
+	}
+	return vec[:0], true, nil
 }

@@ -49,24 +49,27 @@ func compressible(seed string, n int) []byte {
 	return b.Bytes()[:n]
 }
 
+// preparedCases are the kinds of compression setting prepared messages are
+// tested under.
+var preparedCases = []struct {
+	name string
+	z    *CompressionOptions
+}{
+	{"none", nil},
+	{"no-context", &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	{"no-context-window9", &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
+	{"context-window10", &CompressionOptions{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
+	{"context-window15", &CompressionOptions{}},
+	{"context-level9", &CompressionOptions{Level: 9}},
+	{"threshold", &CompressionOptions{ServerNoContextTakeover: true, Threshold: 100}},
+}
+
 // TestPreparedMessageRoundTrip sends prepared messages, mixed with ordinary
 // ones, both ways under each kind of compression setting, and checks that
 // the peer reads every message intact: a shared compressed frame must not
 // break the history of a connection with context takeover.
 func TestPreparedMessageRoundTrip(t *testing.T) {
-	cases := []struct {
-		name string
-		z    *CompressionOptions
-	}{
-		{"none", nil},
-		{"no-context", &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
-		{"no-context-window9", &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
-		{"context-window10", &CompressionOptions{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
-		{"context-window15", &CompressionOptions{}},
-		{"context-level9", &CompressionOptions{Level: 9}},
-		{"threshold", &CompressionOptions{ServerNoContextTakeover: true, Threshold: 100}},
-	}
-	for _, tc := range cases {
+	for _, tc := range preparedCases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, cli := wsPair(t, tc.z, tc.z)
 			a, _ := NewPreparedMessage(MessageText, compressible("alice", 3000))
@@ -278,4 +281,56 @@ func TestPreparedMessageClosed(t *testing.T) {
 		t.Fatalf("write after CloseNow: %v, want ErrClosed", err)
 	}
 	_ = cli
+}
+
+// TestPreparedMessageBatch writes batches of prepared messages, as a
+// SendQueue does with what is waiting, mixed with ordinary messages, under
+// each compression setting, and checks that the peer reads them all, in
+// order and intact.
+func TestPreparedMessageBatch(t *testing.T) {
+	for _, tc := range preparedCases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, cli := wsPair(t, tc.z, tc.z)
+			a, _ := NewPreparedMessage(MessageText, compressible("alice", 3000))
+			b := compressible("bob", 2000)
+			bp, _ := NewPreparedMessage(MessageText, b)
+			e, _ := NewPreparedMessage(MessageBinary, nil)
+			s, _ := NewPreparedMessage(MessageText, []byte("short"))
+			ctx := context.Background()
+			batches := [][]*PreparedMessage{{bp, a, s}, {a}, {e, a, bp, a, s}}
+			var want [][]byte
+			for _, batch := range batches {
+				want = append(want, b)
+				for _, pm := range batch {
+					want = append(want, pm.Data())
+				}
+			}
+			errc := make(chan error, 1)
+			go func() {
+				var vec [][]byte
+				var err error
+				for _, batch := range batches {
+					if err = srv.WriteMessage(ctx, MessageText, b); err != nil {
+						break
+					}
+					if vec, err = srv.writePreparedBatch(ctx, batch, vec); err != nil {
+						break
+					}
+				}
+				errc <- err
+			}()
+			for i, w := range want {
+				_, got, err := cli.ReadMessage(ctx, nil)
+				if err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				if !bytes.Equal(got, w) {
+					t.Fatalf("message %d: got %d bytes %s, want %d bytes", i, len(got), abbrev(got), len(w))
+				}
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

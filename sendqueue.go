@@ -52,7 +52,8 @@ var ErrSlowConsumer = errors.New("websocket: send queue full, connection closed"
 // A SendQueue writes messages to one connection from a goroutine of its
 // own, so that Send never waits for the network: a broadcaster can hand the
 // same PreparedMessage to many queues without one slow peer holding up the
-// others. Messages are written in the order they were sent. Once a write
+// others. Messages are written in the order they were sent; those waiting
+// together go out in one vectored write where the connection allows. Once a write
 // fails or the queue gives up on the connection, every Send fails at once.
 type SendQueue struct {
 	c      *Conn
@@ -190,9 +191,14 @@ func (q *SendQueue) writing() bool {
 	return q.busy
 }
 
+// maxBatch is the most queued messages written in one vectored write.
+const maxBatch = 64
+
 func (q *SendQueue) run(ctx context.Context) {
 	defer close(q.done)
 	defer q.cancel()
+	var batch []*PreparedMessage
+	var vec [][]byte
 	for {
 		select {
 		case <-q.stop:
@@ -202,7 +208,20 @@ func (q *SendQueue) run(ctx context.Context) {
 			return
 		case pm := <-q.ch:
 			q.setBusy(true)
-			err := q.write(ctx, pm)
+			// Whatever else is waiting goes out in the same write.
+			batch = append(batch[:0], pm)
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case pm := <-q.ch:
+					batch = append(batch, pm)
+				default:
+					break more
+				}
+			}
+			var err error
+			vec, err = q.write(ctx, batch, vec)
+			clear(batch)
 			q.setBusy(false)
 			if err != nil {
 				if q.halt(fmt.Errorf("websocket: send queue: %w", err)) {
@@ -220,11 +239,11 @@ func (q *SendQueue) setBusy(b bool) {
 	q.mu.Unlock()
 }
 
-func (q *SendQueue) write(ctx context.Context, pm *PreparedMessage) error {
+func (q *SendQueue) write(ctx context.Context, batch []*PreparedMessage, vec [][]byte) ([][]byte, error) {
 	if q.opts.WriteTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, q.opts.WriteTimeout)
 		defer cancel()
 	}
-	return q.c.WritePreparedMessage(ctx, pm)
+	return q.c.writePreparedBatch(ctx, batch, vec)
 }
