@@ -23,17 +23,18 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	redisURL := flag.String("redis", "", "share rooms through the Redis server at this URL (redis://127.0.0.1:6379); in memory when empty")
+	queue := flag.Int("queue", 256, "messages queued for a connection before it is closed as too slow (1013)")
 	flag.Parse()
-	if err := run(*addr, *redisURL); err != nil {
+	if err := run(*addr, *redisURL, *queue); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, redisURL string) error {
+func run(addr, redisURL string, queue int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := Options{}
+	opts := Options{QueueSize: queue}
 	if redisURL != "" {
 		b, err := newRedisBroker(ctx, redisURL)
 		if err != nil {
