@@ -17,10 +17,12 @@ const (
 	// connection carries on.
 	DropMessage FullPolicy = iota
 	// ClosePolicyViolation drops the message and closes the connection
-	// with StatusPolicyViolation (1008).
+	// with StatusPolicyViolation (1008). The close frame goes out once the
+	// write in progress ends; if that takes longer than the closing
+	// handshake's timeout, the connection is closed without it.
 	ClosePolicyViolation
 	// CloseTryAgainLater drops the message and closes the connection with
-	// StatusTryAgainLater (1013).
+	// StatusTryAgainLater (1013), as ClosePolicyViolation does.
 	CloseTryAgainLater
 )
 
