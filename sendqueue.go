@@ -65,15 +65,16 @@ type SendQueue struct {
 	done   chan struct{} // closed once the writer has returned
 	cancel context.CancelFunc
 
-	mu   sync.Mutex
-	err  error // why the queue stopped; nil while it runs
-	busy bool  // a message taken from ch is being written
+	mu       sync.Mutex
+	err      error         // why the queue stopped; nil while it runs
+	inflight int           // messages sent and not yet written
+	idle     chan struct{} // closed when inflight drops to 0
 }
 
 // NewSendQueue starts a queue writing to c. Stop it with Close, or by
 // closing c.
 func NewSendQueue(c *Conn, opts *SendQueueOptions) *SendQueue {
-	q := &SendQueue{c: c, stop: make(chan struct{}), done: make(chan struct{})}
+	q := &SendQueue{c: c, stop: make(chan struct{}), done: make(chan struct{}), idle: make(chan struct{})}
 	if opts != nil {
 		q.opts = *opts
 	}
@@ -99,11 +100,15 @@ func (q *SendQueue) Send(pm *PreparedMessage) error {
 		q.halt(ErrClosed)
 		return q.Err()
 	}
+	q.mu.Lock()
+	q.inflight++
+	q.mu.Unlock()
 	select {
 	case q.ch <- pm:
 		return nil
 	default:
 	}
+	q.written(1)
 	switch q.opts.Full {
 	case ClosePolicyViolation:
 		return q.giveUp(StatusPolicyViolation)
@@ -168,29 +173,38 @@ func (q *SendQueue) Close() {
 // Flush waits until the messages queued so far have been written, the
 // queue has stopped, or ctx ends.
 func (q *SendQueue) Flush(ctx context.Context) error {
-	for q.Len() > 0 || q.writing() {
-		if err := q.Err(); err != nil {
-			return err
-		}
-		t := time.NewTimer(time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-q.done:
-			t.Stop()
-			return q.Err()
-		case <-t.C:
-		}
+	q.mu.Lock()
+	n, idle := q.inflight, q.idle
+	q.mu.Unlock()
+	if n == 0 {
+		return q.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-q.done:
+	case <-idle:
 	}
 	return q.Err()
 }
 
-// writing reports whether a message taken from the queue is being written.
+// written notes that n messages sent have been written or dropped.
+func (q *SendQueue) written(n int) {
+	q.mu.Lock()
+	q.inflight -= n
+	if q.inflight == 0 {
+		close(q.idle)
+		q.idle = make(chan struct{})
+	}
+	q.mu.Unlock()
+}
+
+// writing reports whether a message taken from the queue is being written,
+// while no Send is under way.
 func (q *SendQueue) writing() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.busy
+	return q.inflight > len(q.ch)
 }
 
 // maxBatch is the most queued messages written in one vectored write.
@@ -209,7 +223,6 @@ func (q *SendQueue) run(ctx context.Context) {
 			q.halt(ErrClosed)
 			return
 		case pm := <-q.ch:
-			q.setBusy(true)
 			// Whatever else is waiting goes out in the same write.
 			batch = append(batch[:0], pm)
 		more:
@@ -223,22 +236,16 @@ func (q *SendQueue) run(ctx context.Context) {
 			}
 			var err error
 			vec, err = q.write(ctx, batch, vec)
+			if err != nil && q.halt(fmt.Errorf("websocket: send queue: %w", err)) {
+				q.c.CloseNow()
+			}
+			q.written(len(batch))
 			clear(batch)
-			q.setBusy(false)
 			if err != nil {
-				if q.halt(fmt.Errorf("websocket: send queue: %w", err)) {
-					q.c.CloseNow()
-				}
 				return
 			}
 		}
 	}
-}
-
-func (q *SendQueue) setBusy(b bool) {
-	q.mu.Lock()
-	q.busy = b
-	q.mu.Unlock()
 }
 
 func (q *SendQueue) write(ctx context.Context, batch []*PreparedMessage, vec [][]byte) ([][]byte, error) {

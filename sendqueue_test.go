@@ -169,3 +169,35 @@ func TestSendQueueWriteTimeout(t *testing.T) {
 		t.Fatal("connection left open after a write timed out")
 	}
 }
+
+// TestSendQueueFlush checks that Flush waits for the messages queued to be
+// written: it gives up with its context while the peer reads nothing, and
+// returns once the peer has read them.
+func TestSendQueueFlush(t *testing.T) {
+	srv, cli := pipePair(t)
+	q := NewSendQueue(srv, nil)
+	defer q.Close()
+	for i := range 3 {
+		if err := q.Send(textMessage(fmt.Sprint("m", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flush with messages stuck: %v, want context.Canceled", err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.Flush(context.Background()) }()
+	for i := range 3 {
+		if _, got, err := cli.ReadMessage(context.Background(), nil); err != nil || string(got) != fmt.Sprint("m", i) {
+			t.Fatalf("message %d: %q, %v", i, got, err)
+		}
+	}
+	if err := <-flushed; err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if q.Len() != 0 || q.writing() {
+		t.Fatal("Flush returned with messages still queued")
+	}
+}
