@@ -205,8 +205,11 @@ func dialLoadMember(wsBase string, i, msgs int) (*loadMember, error) {
 		conn.CloseNow()
 		return nil, fmt.Errorf("member %d: reading welcome: %w", i, err)
 	}
-	var welcome Event
-	if err := json.Unmarshal(msg, &welcome); err != nil || welcome.Type != "welcome" {
+	var welcome struct { // the member list is skipped, not decoded
+		Type string
+		You  *Member
+	}
+	if err := json.Unmarshal(msg, &welcome); err != nil || welcome.Type != "welcome" || welcome.You == nil {
 		conn.CloseNow()
 		return nil, fmt.Errorf("member %d: first event %.100s, want a welcome", i, msg)
 	}
