@@ -46,8 +46,8 @@ func startNode(t testing.TB, broker Broker) *node {
 }
 
 func (n *node) close() {
+	n.hs.Close() // no new connections
 	n.srv.Close()
-	n.hs.Close()
 }
 
 func (n *node) wsURL(room, name string) string {

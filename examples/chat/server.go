@@ -135,7 +135,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.handles.Add(1)
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.handles.Add(1) // under mu, so never after Close has begun to wait
+	s.mu.Unlock()
 	defer s.handles.Done()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true, Threshold: 512},
@@ -155,12 +162,18 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go conn.KeepAlive(s.ctx, s.opts.PingInterval, s.opts.PingInterval/2)
 
 	if err := s.join(cl); err != nil {
-		conn.Close(websocket.StatusInternalError, "could not join the room")
+		if errors.Is(err, errClosing) {
+			conn.Close(websocket.StatusServiceRestart, "server restarting")
+		} else {
+			conn.Close(websocket.StatusInternalError, "could not join the room")
+		}
 		return
 	}
 	defer s.leave(cl)
 	s.readLoop(cl)
 }
+
+var errClosing = errors.New("the server is closing")
 
 // join welcomes cl, adds it to its room and tells the others.
 func (s *Server) join(cl *client) error {
@@ -178,7 +191,8 @@ func (s *Server) join(cl *client) error {
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
-		return errors.New("server closed")
+		s.broker.RemoveMember(ctx, cl.room, cl.Member)
+		return errClosing
 	}
 	if s.rooms[cl.room] == nil {
 		s.rooms[cl.room] = make(map[string]*client)
