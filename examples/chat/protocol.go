@@ -32,7 +32,8 @@ const (
 	maxName    = 32   // characters in a user name
 	floodRate  = 5    // messages a second a client may keep sending
 	floodBurst = 10   // messages a client may send at once
-	floodClose = 20   // messages dropped for flooding in a row before the connection is closed
+	floodClose = 20   // messages dropped for flooding, with no pause of floodCalm, before the connection is closed
+	floodCalm  = 5 * time.Second
 )
 
 // Member is a user in a room. ID is unique; names need not be.

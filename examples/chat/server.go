@@ -223,7 +223,8 @@ func (s *Server) readLoop(cl *client) {
 	ctx := s.ctx
 	var buf []byte
 	limiter := newLimiter(floodRate, floodBurst)
-	dropped := 0
+	dropped := 0 // messages dropped for flooding, with no floodCalm pause since
+	var lastDrop time.Time
 	for {
 		typ, msg, err := cl.conn.ReadMessage(ctx, buf)
 		if err != nil {
@@ -257,8 +258,13 @@ func (s *Server) readLoop(cl *client) {
 			send(cl, Event{Type: "error", Error: fmt.Sprintf("the message text is %d characters, more than %d", n, maxText)})
 			continue
 		}
-		if !limiter.allow(time.Now()) {
+		now := time.Now()
+		if now.Sub(lastDrop) > floodCalm {
+			dropped = 0
+		}
+		if !limiter.allow(now) {
 			dropped++
+			lastDrop = now
 			if dropped >= floodClose {
 				cl.closeAfterFlush(websocket.StatusPolicyViolation, "flooding")
 				return
@@ -266,7 +272,6 @@ func (s *Server) readLoop(cl *client) {
 			send(cl, Event{Type: "error", Error: fmt.Sprintf("slow down: at most %d messages a second; message dropped", floodRate)})
 			continue
 		}
-		dropped = 0
 		me := cl.Member
 		ev := Event{Type: "message", Room: cl.room, From: &me, Text: text, Time: time.Now().UTC()}
 		if err := s.broker.Publish(ctx, ev); err != nil {
