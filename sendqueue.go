@@ -38,10 +38,15 @@ type SendQueueOptions struct {
 	Size int
 	// Full is the policy for a message that finds the queue full.
 	Full FullPolicy
-	// WriteTimeout, when positive, bounds each write; a write that times
-	// out closes the connection, as a peer that slow is taken for dead.
+	// WriteTimeout bounds each write; a write that times out closes the
+	// connection, as a peer that slow is taken for dead. Zero means
+	// DefaultQueueWriteTimeout; a negative value, none.
 	WriteTimeout time.Duration
 }
+
+// DefaultQueueWriteTimeout is how long a SendQueue waits for one write
+// unless SendQueueOptions says otherwise.
+const DefaultQueueWriteTimeout = 10 * time.Second
 
 // ErrQueueFull is returned by Send for a message dropped because the queue
 // was full.
@@ -248,10 +253,21 @@ func (q *SendQueue) run(ctx context.Context) {
 	}
 }
 
+// writeTimeout is the bound on each write; 0 for none.
+func (q *SendQueue) writeTimeout() time.Duration {
+	switch {
+	case q.opts.WriteTimeout == 0:
+		return DefaultQueueWriteTimeout
+	case q.opts.WriteTimeout < 0:
+		return 0
+	}
+	return q.opts.WriteTimeout
+}
+
 func (q *SendQueue) write(ctx context.Context, batch []*PreparedMessage, vec [][]byte) ([][]byte, error) {
-	if q.opts.WriteTimeout > 0 {
+	if timeout := q.writeTimeout(); timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, q.opts.WriteTimeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	return q.c.writePreparedBatch(ctx, batch, vec)

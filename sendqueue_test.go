@@ -201,3 +201,17 @@ func TestSendQueueFlush(t *testing.T) {
 		t.Fatal("Flush returned with messages still queued")
 	}
 }
+
+// TestSendQueueDefaultWriteTimeout checks that a queue made without a
+// WriteTimeout bounds its writes by DefaultQueueWriteTimeout, and that a
+// negative one turns the bound off.
+func TestSendQueueDefaultWriteTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		opt, want time.Duration
+	}{{0, DefaultQueueWriteTimeout}, {-1, 0}, {time.Second, time.Second}} {
+		q := &SendQueue{opts: SendQueueOptions{WriteTimeout: tc.opt}}
+		if got := q.writeTimeout(); got != tc.want {
+			t.Errorf("WriteTimeout %v: writes bounded by %v, want %v", tc.opt, got, tc.want)
+		}
+	}
+}
