@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
@@ -123,7 +124,19 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		nc.Close()
 		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
 	}
-	c := newConn(nc, false, subprotocol, buffered)
+	c := newConn(nc, false, subprotocol, buffered) // copies buffered
+	// net/http keeps the hijacked reader and writer, with their 4 KiB
+	// buffers, for as long as the handler runs, which for a WebSocket is the
+	// connection's life; they are ours now and no longer used, so let their
+	// buffers go.
+	if brw != nil {
+		if brw.Reader != nil {
+			*brw.Reader = bufio.Reader{}
+		}
+		if brw.Writer != nil {
+			*brw.Writer = bufio.Writer{}
+		}
+	}
 	if compress {
 		c.deflate = newCompression(deflate, opts.Compression, false)
 	}
