@@ -62,7 +62,6 @@ var errCloseSent = fmt.Errorf("websocket: close frame already sent: %w", net.Err
 // nor notices the peer closing it.
 type Conn struct {
 	nc           net.Conn
-	client       bool
 	subprotocol  string
 	closeTimeout time.Duration
 
@@ -74,12 +73,13 @@ type Conn struct {
 	msgSem    chan struct{}
 	frameSem  chan struct{}
 	wdl       ioDeadline
-	closeSent bool          // guarded by frameSem
 	vec       [2][]byte     // header and payload for a vectored write
 	bufs      net.Buffers   // vec, as WriteTo consumes it
 	rng       *rand.ChaCha8 // masking keys, for a client
 	writer    messageWriter // the writer NextWriter returns
 	hdr       [MaxHeaderSize]byte
+	closeSent bool // guarded by frameSem
+	client    bool
 
 	// Closing.
 	closeMu   sync.Mutex

@@ -35,29 +35,31 @@ type readState struct {
 
 	// The message being read: active from its first frame's header until
 	// its final frame's payload has been read.
-	active  bool
-	typ     MessageType
-	size    int64 // payload bytes announced so far, for the limit
-	utf8    utf8Validator
-	limit   int64
-	resume  bool   // a read was interrupted inside the message; the next read continues it
-	partial []byte // what an interrupted ReadMessage had read of the message
+	// (The small fields sit together, with compressed below, to keep the
+	// Conn small.)
+	utf8       utf8Validator
+	active     bool
+	resume     bool // a read was interrupted inside the message; the next read continues it
+	compressed bool // the message is compressed (see zbuf)
+	typ        MessageType
+	size       int64 // payload bytes announced so far, for the limit
+	limit      int64
+	partial    []byte // what an interrupted ReadMessage had read of the message
 
 	err     error // once set, every read returns it
 	ctrl    [MaxControlPayload]byte
-	pongLen int  // the pending pong's payload is ctrl[:pongLen]
 	pongDue bool // a pong could not be sent yet
+	pongLen int  // the pending pong's payload is ctrl[:pongLen]
 
 	onPing, onPong func([]byte)
 	reader         messageReader
 
 	// A compressed message is gathered whole in zbuf, then inflated by zr
 	// from zsrc; zout counts the bytes inflated.
-	compressed bool
-	zbuf       []byte
-	zsrc       bytes.Reader
-	zr         io.ReadCloser
-	zout       int64
+	zbuf []byte
+	zsrc bytes.Reader
+	zr   io.ReadCloser
+	zout int64
 }
 
 func (r *readState) init(c *Conn, buffered []byte) {
