@@ -178,13 +178,14 @@ func benchWrite(b *testing.B, lib string, m compression, text bool, msgs [][]byt
 }
 
 // BenchmarkHandshake runs the server's opening handshake from the request
-// bytes on a connection: for the libraries built on net/http, reading the
+// bytes on a connection: ours with AcceptConn on the connection (and, as
+// ours-http, with Accept as below); for the libraries built on net/http, reading the
 // request as net/http does and Upgrade/Accept on a hijackable
 // ResponseWriter; gobwas's zero-copy ws.Upgrade on the connection; gws's
 // UpgradeFromConn, as its own server calls it.
 func BenchmarkHandshake(b *testing.B) {
 	req := request(plain)
-	for _, lib := range echo.Libs {
+	for _, lib := range append(echo.Libs, "ours-http") {
 		b.Run("lib="+lib, func(b *testing.B) {
 			nc := &fakeConn{pre: req, capture: make([]byte, 0, 512)}
 			if _, err := upgrade(lib, nc, plain); err != nil {

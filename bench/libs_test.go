@@ -77,6 +77,8 @@ func init() {
 func upgrade(lib string, nc *fakeConn, m compression) (any, error) {
 	switch lib {
 	case "ours":
+		return ours.AcceptConn(nc, oursOptions[m])
+	case "ours-http":
 		w, r, err := netHTTP(nc)
 		if err != nil {
 			return nil, err

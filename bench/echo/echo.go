@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-// Libs names the libraries, ours first.
+// Libs names the libraries, ours first. Serve also knows "ours-http", our
+// package behind net/http's server (Accept) instead of its own accept loop
+// (AcceptConn).
 var Libs = []string{"ours", "gorilla", "coder", "gobwas", "gws"}
 
 // ReadLimit is the largest message every server accepts, set explicitly
@@ -33,6 +35,8 @@ type Options struct {
 func Serve(ln net.Listener, lib string, opts Options) error {
 	switch lib {
 	case "ours":
+		return serveOurs(ln, opts)
+	case "ours-http":
 		return serveHTTP(ln, oursHandler(opts))
 	case "gorilla":
 		return serveHTTP(ln, gorillaHandler(opts))

@@ -82,10 +82,16 @@ func main() {
 	if err := sc.Err(); err != nil {
 		log.Fatal(err)
 	}
-	// Ours first, the others in the order they appeared.
-	if i := slices.Index(libs, *ours); i > 0 {
-		libs = append([]string{*ours}, slices.Delete(libs, i, i+1)...)
-	}
+	// Ours and its variants first, the others in the order they appeared.
+	slices.SortStableFunc(libs, func(a, b string) int {
+		isOurs := func(l string) int {
+			if l == *ours || strings.HasPrefix(l, *ours+"-") {
+				return 0
+			}
+			return 1
+		}
+		return isOurs(a) - isOurs(b)
+	})
 
 	fmt.Printf("| cell | %s | %s vs best peer |\n", strings.Join(libs, " | "), *ours)
 	fmt.Printf("|---|%s---|\n", strings.Repeat("---|", len(libs)))
@@ -147,7 +153,7 @@ func compare(medians map[string]float64, ours string, lowerBetter bool) string {
 	}
 	best, bestLib := math.NaN(), ""
 	for lib, v := range medians {
-		if lib == ours {
+		if lib == ours || strings.HasPrefix(lib, ours+"-") { // ours, or a variant of ours
 			continue
 		}
 		if bestLib == "" || lowerBetter && v < best || !lowerBetter && v > best {
