@@ -17,7 +17,7 @@ const readBufSize = 4096
 // sem, held by the one goroutine reading.
 type readState struct {
 	c   *Conn
-	sem chan struct{}
+	sem sem // held by a read
 	dl  ioDeadline
 
 	buf     []byte // bytes read from the network: buf[r:w] are not yet consumed
@@ -48,8 +48,8 @@ type readState struct {
 
 	err     error // once set, every read returns it
 	ctrl    [MaxControlPayload]byte
-	pongDue bool // a pong could not be sent yet
-	pongLen int  // the pending pong's payload is ctrl[:pongLen]
+	pongDue bool  // a pong could not be sent yet
+	pongLen uint8 // the pending pong's payload is ctrl[:pongLen]
 
 	onPing, onPong func([]byte)
 	reader         messageReader
@@ -64,7 +64,7 @@ type readState struct {
 
 func (r *readState) init(c *Conn, buffered []byte) {
 	r.c = c
-	r.sem = make(chan struct{}, 1)
+	r.sem.init()
 	r.dl.set = c.nc.SetReadDeadline
 	r.limit = DefaultReadLimit
 	r.reader.c = c
@@ -171,11 +171,11 @@ func (c *Conn) gatherCompressed(ctx context.Context) error {
 // connection is done reading. endRead undoes it.
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	r := &c.r
-	if err := c.acquire(ctx, r.sem); err != nil {
+	if err := r.sem.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
 	if r.err != nil {
-		<-r.sem
+		r.sem.unlock()
 		return nil, r.err
 	}
 	return r.dl.begin(ctx), nil
@@ -184,7 +184,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 func (c *Conn) endRead(stop func() bool) {
 	c.r.dl.end(stop)
 	c.r.releaseBuffer()
-	<-c.r.sem
+	c.r.sem.unlock()
 }
 
 // interrupted records, when err leaves the connection usable, that the next
@@ -287,10 +287,10 @@ type messageReader struct {
 func (mr *messageReader) Read(p []byte) (int, error) {
 	c := mr.c
 	r := &c.r
-	if err := c.acquire(mr.ctx, r.sem); err != nil {
+	if err := r.sem.lock(mr.ctx, c.closed); err != nil {
 		return 0, err
 	}
-	defer func() { <-r.sem }()
+	defer r.sem.unlock()
 	if len(r.partial) > 0 {
 		n := copy(p, r.partial)
 		r.partial = r.partial[n:]
@@ -509,7 +509,7 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 	r := &c.r
 	switch op {
 	case OpPing:
-		r.pongLen = len(p)
+		r.pongLen = uint8(len(p)) // at most MaxControlPayload
 		r.pongDue = true
 		if err := c.sendPong(ctx); err != nil {
 			return err
