@@ -14,6 +14,7 @@
 #   DURATION=1.5s      measured window of a throughput run (after WARMUP=300ms)
 #   IDLE_CONNS=10000   connections held open for the memory cell (0: skip it)
 #   LIBS="ours gorilla coder gobwas gws"
+#   IDLE_LIBS="$LIBS ours-http"   the memory cell also measures ours behind net/http
 #   INPROCESS=short    or none: skip the in-process benchmarks
 #   BENCHTIME=100ms    -benchtime of the in-process benchmarks
 #   OUT=results/DATE   where the raw results go
@@ -25,6 +26,7 @@ DURATION=${DURATION:-1.5s}
 WARMUP=${WARMUP:-300ms}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 LIBS=${LIBS:-"ours gorilla coder gobwas gws"}
+IDLE_LIBS=${IDLE_LIBS:-"$LIBS ours-http"}
 INPROCESS=${INPROCESS:-short}
 BENCHTIME=${BENCHTIME:-100ms}
 OUT=${OUT:-results/$(date +%Y%m%d-%H%M%S)}
@@ -100,7 +102,7 @@ stop_server() {
 
 # record CELL LIB REP OUTPUT: appends a result line and shows progress.
 total=$((${#CELLS[@]} * REPEATS * $(wc -w <<<"$LIBS")))
-if ((IDLE_CONNS > 0)); then total=$((total + REPEATS * $(wc -w <<<"$LIBS"))); fi
+if ((IDLE_CONNS > 0)); then total=$((total + REPEATS * $(wc -w <<<"$IDLE_LIBS"))); fi
 done_runs=0
 record() {
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
@@ -129,7 +131,7 @@ done
 if ((IDLE_CONNS > 0)); then
 	name="$IDLE_CONNS idle conns"
 	for rep in $(seq "$REPEATS"); do
-		for lib in $(shuf -e $LIBS); do
+		for lib in $(shuf -e $IDLE_LIBS); do
 			if start_server "$lib" 0 &&
 				out=$("$TMP/load" -addr "$ADDR" -idle "$IDLE_CONNS" -pid "$SPID" 2>"$TMP/load.err"); then
 				record "$name" "$lib" "$rep" "$out"
@@ -158,13 +160,9 @@ fi
 		echo
 		echo "## In-process benchmarks"
 		echo
-		echo '```'
-		if command -v benchstat >/dev/null; then
-			benchstat -col /lib "$OUT/inprocess.txt"
-		else
-			grep -E '^(Benchmark|goos|goarch|cpu)' "$OUT/inprocess.txt"
-		fi
-		echo '```'
+		echo "Median time per operation with allocations per operation (-benchtime $BENCHTIME); the last column is ours ÷ the fastest other library."
+		echo
+		"$TMP/report" -bench "$OUT/inprocess.txt"
 	fi
 	echo
 	echo "Finished in $(($(date +%s) - start)) s; raw results in $OUT."

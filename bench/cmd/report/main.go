@@ -40,9 +40,16 @@ type key struct{ cell, lib, measure string }
 
 func main() {
 	ours := flag.String("ours", "ours", "the library compared with the best of the others")
+	bench := flag.Bool("bench", false, "the file holds go test -bench output: print the in-process table")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		log.Fatal("usage: report [-ours NAME] results.tsv")
+		log.Fatal("usage: report [-ours NAME] results.tsv | report -bench [-ours NAME] bench.txt")
+	}
+	if *bench {
+		if err := benchTable(flag.Arg(0), *ours); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	f, err := os.Open(flag.Arg(0))
 	if err != nil {
@@ -82,16 +89,7 @@ func main() {
 	if err := sc.Err(); err != nil {
 		log.Fatal(err)
 	}
-	// Ours and its variants first, the others in the order they appeared.
-	slices.SortStableFunc(libs, func(a, b string) int {
-		isOurs := func(l string) int {
-			if l == *ours || strings.HasPrefix(l, *ours+"-") {
-				return 0
-			}
-			return 1
-		}
-		return isOurs(a) - isOurs(b)
-	})
+	sortOursFirst(libs, *ours)
 
 	fmt.Printf("| cell | %s | %s vs best peer |\n", strings.Join(libs, " | "), *ours)
 	fmt.Printf("|---|%s---|\n", strings.Repeat("---|", len(libs)))
@@ -119,6 +117,18 @@ func main() {
 			fmt.Printf("| %s |\n", strings.Join(row, " | "))
 		}
 	}
+}
+
+// sortOursFirst moves ours and its variants (ours-*) to the front of libs,
+// keeping the order of the others.
+func sortOursFirst(libs []string, ours string) {
+	rank := func(l string) int {
+		if l == ours || strings.HasPrefix(l, ours+"-") {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(libs, func(a, b string) int { return rank(a) - rank(b) })
 }
 
 func hasAny(values map[key][]float64, cell string, libs []string, m string) bool {
