@@ -24,7 +24,10 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	// and then a byte at a time.
 	k := binary.LittleEndian.Uint32(key[:])
 	k = k>>(8*pos) | k<<(32-8*pos)
-	i := maskBulk(b, k)
+	i := 0
+	if len(b) >= 64 {
+		i = maskBulk(b, k)
+	}
 	k64 := uint64(k) | uint64(k)<<32
 	for ; len(b)-i >= 8; i += 8 {
 		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^k64)

@@ -13,7 +13,7 @@ func cpuHasAVX2() bool
 var useAVX2 = cpuHasAVX2()
 
 // maskAsmMin is the shortest payload worth the assembly's setup.
-const maskAsmMin = 64
+const maskAsmMin = 64 // Mask calls maskBulk from this length on
 
 // maskBulk masks a prefix of b, whose length is a multiple of 8, with the
 // key k (rotated to apply to b[0]) and returns that length. It may mask
