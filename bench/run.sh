@@ -10,7 +10,7 @@
 # benchmarks. Raw results are kept in $OUT.
 #
 # Settings, from the environment:
-#   REPEATS=3          runs of each library in each cell
+#   REPEATS=5          runs of each library in each cell
 #   DURATION=1.5s      measured window of a throughput run (after WARMUP=300ms)
 #   IDLE_CONNS=10000   connections held open for the memory cell (0: skip it)
 #   LIBS="ours gorilla coder gobwas gws"
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-REPEATS=${REPEATS:-3}
+REPEATS=${REPEATS:-5}
 DURATION=${DURATION:-1.5s}
 WARMUP=${WARMUP:-300ms}
 IDLE_CONNS=${IDLE_CONNS:-10000}
