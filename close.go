@@ -226,10 +226,10 @@ func (c *Conn) startClosing() bool {
 func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.frameSem.lock(ctx, c.closed); err != nil {
 		return fmt.Errorf("websocket: sending close frame: %w", err)
 	}
-	defer func() { <-c.frameSem }()
+	defer c.frameSem.unlock()
 	if c.closeSent {
 		return nil
 	}
@@ -252,13 +252,9 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	var readErr error
-	select {
-	case <-c.closeRcvd:
-	case c.r.sem <- struct{}{}:
+	if c.r.sem.lockUnless(c.closeRcvd, c.closed, timer.C) {
 		readErr = c.drainUntilClose(deadline)
-		<-c.r.sem
-	case <-timer.C:
-	case <-c.closed:
+		c.r.sem.unlock()
 	}
 	select {
 	case <-c.closeRcvd:
@@ -277,12 +273,9 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 		return errCloseTimeout
 	}
 	if c.client {
-		select {
-		case c.r.sem <- struct{}{}:
+		if c.r.sem.lockUnless(nil, c.closed, timer.C) {
 			c.awaitEOF(deadline)
-			<-c.r.sem
-		case <-timer.C:
-		case <-c.closed:
+			c.r.sem.unlock()
 		}
 	}
 	return nil

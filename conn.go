@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -67,7 +66,6 @@ var errCloseSent = fmt.Errorf("websocket: close frame already sent: %w", net.Err
 // nor notices the peer closing it.
 type Conn struct {
 	nc           net.Conn
-	client       bool
 	subprotocol  string
 	closeTimeout time.Duration
 
@@ -76,15 +74,16 @@ type Conn struct {
 
 	// Writing. msgSem is held for a whole data message, frameSem while one
 	// frame is written; control frames take only frameSem.
-	msgSem    chan struct{}
-	frameSem  chan struct{}
+	msgSem    sem
+	frameSem  sem
 	wdl       ioDeadline
-	closeSent bool          // guarded by frameSem
 	vec       [2][]byte     // header and payload for a vectored write
 	bufs      net.Buffers   // vec, as WriteTo consumes it
 	rng       *rand.ChaCha8 // masking keys, for a client
 	writer    messageWriter // the writer NextWriter returns
 	hdr       [MaxHeaderSize]byte
+	closeSent bool // guarded by frameSem
+	client    bool
 
 	// Closing.
 	closeMu   sync.Mutex
@@ -108,11 +107,11 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 		client:       client,
 		subprotocol:  subprotocol,
 		closeTimeout: DefaultCloseTimeout,
-		msgSem:       make(chan struct{}, 1),
-		frameSem:     make(chan struct{}, 1),
 		closeRcvd:    make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
+	c.msgSem.init()
+	c.frameSem.init()
 	c.wdl.set = nc.SetWriteDeadline
 	c.r.init(c, buffered)
 	c.writer.c = c
@@ -170,24 +169,6 @@ func (c *Conn) OnPing(f func(payload []byte)) { c.r.onPing = f }
 // OnPong sets a function called with the payload of each pong received. The
 // payload is valid only during the call. Call it before reading.
 func (c *Conn) OnPong(f func(payload []byte)) { c.r.onPong = f }
-
-// acquire takes the semaphore sem, giving up when ctx ends or the
-// connection closes.
-func (c *Conn) acquire(ctx context.Context, sem chan struct{}) error {
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return ErrClosed
-	}
-}
 
 // closeTCP closes the underlying connection, once.
 func (c *Conn) closeTCP() {

@@ -23,6 +23,10 @@
 //		}
 //	}
 //
+// A server with its own accept loop can instead call AcceptConn on each
+// net.Conn, which reads the handshake request itself: no net/http server
+// state stays behind, for the least memory per connection.
+//
 // A client dials:
 //
 //	c, _, err := websocket.Dial(ctx, "wss://example.com/chat", nil)

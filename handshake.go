@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 )
 
 // acceptGUID is the GUID of RFC 6455 section 1.3 that the server appends to
@@ -50,6 +52,12 @@ type AcceptOptions struct {
 	// offer (RFC 7692) with these parameters. Nil leaves messages
 	// uncompressed.
 	Compression *CompressionOptions
+
+	// HandshakeTimeout bounds AcceptConn's opening handshake, from reading
+	// the request to writing the response. Zero means
+	// DefaultHandshakeTimeout. (Accept's is bounded by the http.Server's
+	// ReadHeaderTimeout.)
+	HandshakeTimeout time.Duration
 }
 
 // Accept completes the opening handshake of a WebSocket request made to an
@@ -123,7 +131,19 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		nc.Close()
 		return nil, fmt.Errorf("websocket: writing handshake response: %w", err)
 	}
-	c := newConn(nc, false, subprotocol, buffered)
+	c := newConn(nc, false, subprotocol, buffered) // copies buffered
+	// net/http keeps the hijacked reader and writer, with their 4 KiB
+	// buffers, for as long as the handler runs, which for a WebSocket is the
+	// connection's life; they are ours now and no longer used, so let their
+	// buffers go.
+	if brw != nil {
+		if brw.Reader != nil {
+			*brw.Reader = bufio.Reader{}
+		}
+		if brw.Writer != nil {
+			*brw.Writer = bufio.Writer{}
+		}
+	}
 	if compress {
 		c.deflate = newCompression(deflate, opts.Compression, false)
 	}

@@ -191,3 +191,53 @@ func TestMaskZeroKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMaskBulk checks the bulk maskers against the byte-at-a-time
+// definition on the same input: maskBulk (on amd64 without the purego tag,
+// the AVX2 assembly where the CPU has it) and maskWords, the pure-Go code
+// the purego tag and other architectures use. Both must mask exactly the
+// prefix they report, a multiple of 8 (32 for maskWords), and leave the
+// rest and the bytes around b alone.
+func FuzzMaskBulk(f *testing.F) {
+	f.Add([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef!"), uint32(0x37fa213d), uint16(0), uint16(65))
+	f.Add(bytes.Repeat([]byte{0xa5}, 300), uint32(0x01020408), uint16(3), uint16(257))
+	f.Add(bytes.Repeat([]byte{0}, 5000), uint32(0xff00807f), uint16(1), uint16(4099))
+	f.Fuzz(func(t *testing.T, data []byte, k uint32, start, length uint16) {
+		s := int(start) % (len(data) + 1)
+		n := min(int(length), len(data)-s)
+		var key [4]byte
+		key[0], key[1], key[2], key[3] = byte(k), byte(k>>8), byte(k>>16), byte(k>>24)
+		for name, bulk := range map[string]func([]byte, uint32) int{"maskBulk": maskBulk, "maskWords": maskWords} {
+			got := bytes.Clone(data)
+			m := bulk(got[s:s+n], k)
+			if m < 0 || m > n || m%8 != 0 || name == "maskWords" && m != n&^31 {
+				t.Fatalf("%s(%d bytes) masked %d", name, n, m)
+			}
+			want := bytes.Clone(data)
+			utMaskRef(key, 0, want[s:s+m])
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s(%d bytes at %d, key %#x) differs from the byte loop at byte %d", name, n, s, k, utFirstDiff(got, want))
+			}
+		}
+	})
+}
+
+// TestMaskBulkLengths runs the bulk maskers over every length up to 600 at
+// every alignment, around the assembly's 32- and 128-byte steps.
+func TestMaskBulkLengths(t *testing.T) {
+	const k = 0x3d21fa37
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	data := make([]byte, 700)
+	rand.New(rand.NewSource(2)).Read(data)
+	for off := 0; off < 32; off++ {
+		for n := 0; n <= 600; n++ {
+			got := bytes.Clone(data)
+			m := maskBulk(got[off:off+n], k)
+			want := bytes.Clone(data)
+			utMaskRef(key, 0, want[off:off+m])
+			if m%8 != 0 || m > n || n-m >= 32 || !bytes.Equal(got, want) {
+				t.Fatalf("maskBulk(%d bytes at offset %d) masked %d bytes, correctly: %v", n, off, m, bytes.Equal(got, want))
+			}
+		}
+	}
+}

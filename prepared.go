@@ -118,13 +118,13 @@ func (pm *PreparedMessage) compress(bits, level int) ([]byte, int, error) {
 // compressed if c compresses messages of its size, and failing the same way
 // when ctx ends or the connection is closed.
 func (c *Conn) WritePreparedMessage(ctx context.Context, pm *PreparedMessage) error {
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
 	z := c.deflate
 	if !c.compressing() || len(pm.data) < z.threshold {
 		err := c.writePrepared(ctx, pm.plain, len(pm.plain)-len(pm.data))
-		<-c.msgSem
+		c.msgSem.unlock()
 		return err
 	}
 	if !z.writeNoContext && z.writeBits > dictWindowBits {
@@ -139,7 +139,7 @@ func (c *Conn) WritePreparedMessage(ctx context.Context, pm *PreparedMessage) er
 	}
 	f := pm.compressedFrame(z.writeBits, z.level)
 	if f.err != nil {
-		<-c.msgSem
+		c.msgSem.unlock()
 		return f.err
 	}
 	err := c.writePrepared(ctx, f.frame, f.head)
@@ -148,7 +148,7 @@ func (c *Conn) WritePreparedMessage(ctx context.Context, pm *PreparedMessage) er
 		// message, and so must the history that primes our compressor.
 		z.compressed(pm.data)
 	}
-	<-c.msgSem
+	c.msgSem.unlock()
 	return err
 }
 
@@ -162,10 +162,10 @@ func (c *Conn) writePrepared(ctx context.Context, frame []byte, head int) error 
 		}
 		return c.writeFrame(ctx, h, frame[head:], nil)
 	}
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.frameSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
-	defer func() { <-c.frameSem }()
+	defer c.frameSem.unlock()
 	if c.closeSent {
 		return errCloseSent
 	}
@@ -184,11 +184,11 @@ func (c *Conn) writePrepared(ctx context.Context, frame []byte, head int) error 
 // space for the frames, returned for reuse.
 func (c *Conn) writePreparedBatch(ctx context.Context, pms []*PreparedMessage, vec [][]byte) ([][]byte, error) {
 	if len(pms) > 1 && !c.client {
-		if err := c.acquire(ctx, c.msgSem); err != nil {
+		if err := c.msgSem.lock(ctx, c.closed); err != nil {
 			return vec, err
 		}
 		vec, ok, err := c.writeSharedLocked(ctx, pms, vec)
-		<-c.msgSem
+		c.msgSem.unlock()
 		if ok {
 			return vec, err
 		}
@@ -222,10 +222,10 @@ func (c *Conn) writeSharedLocked(ctx context.Context, pms []*PreparedMessage, ve
 		}
 		vec = append(vec, f.frame)
 	}
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.frameSem.lock(ctx, c.closed); err != nil {
 		return vec[:0], true, err
 	}
-	defer func() { <-c.frameSem }()
+	defer c.frameSem.unlock()
 	if c.closeSent {
 		return vec[:0], true, errCloseSent
 	}

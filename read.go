@@ -16,7 +16,7 @@ const readBufSize = 4096
 // sem, held by the one goroutine reading.
 type readState struct {
 	c   *Conn
-	sem chan struct{}
+	sem sem // held by a read
 	dl  ioDeadline
 
 	buf     []byte // bytes read from the network: buf[r:w] are not yet consumed
@@ -34,36 +34,38 @@ type readState struct {
 
 	// The message being read: active from its first frame's header until
 	// its final frame's payload has been read.
-	active    bool
-	typ       MessageType
-	size      int64 // payload bytes announced so far, for the limit
-	frames    int   // frames of the message so far
-	utf8      utf8Validator
-	limit     int64
-	maxFrames int
-	resume    bool   // a read was interrupted inside the message; the next read continues it
-	partial   []byte // what an interrupted ReadMessage had read of the message
+	// (The small fields sit together, with compressed below, to keep the
+	// Conn small.)
+	utf8       utf8Validator
+	active     bool
+	resume     bool // a read was interrupted inside the message; the next read continues it
+	compressed bool // the message is compressed (see zbuf)
+	typ        MessageType
+	size       int64 // payload bytes announced so far, for the limit
+	limit      int64
+	frames     int // frames of the message so far
+	maxFrames  int
+	partial    []byte // what an interrupted ReadMessage had read of the message
 
 	err     error // once set, every read returns it
 	ctrl    [MaxControlPayload]byte
-	pongLen int  // the pending pong's payload is ctrl[:pongLen]
-	pongDue bool // a pong could not be sent yet
+	pongDue bool  // a pong could not be sent yet
+	pongLen uint8 // the pending pong's payload is ctrl[:pongLen]
 
 	onPing, onPong func([]byte)
 	reader         messageReader
 
 	// A compressed message is gathered whole in zbuf, then inflated by zr
 	// from zsrc; zout counts the bytes inflated.
-	compressed bool
-	zbuf       []byte
-	zsrc       inflateInput
-	zr         io.ReadCloser
-	zout       int64
+	zbuf []byte
+	zsrc inflateInput
+	zr   io.ReadCloser
+	zout int64
 }
 
 func (r *readState) init(c *Conn, buffered []byte) {
 	r.c = c
-	r.sem = make(chan struct{}, 1)
+	r.sem.init()
 	r.dl.set = c.nc.SetReadDeadline
 	r.limit = DefaultReadLimit
 	r.maxFrames = DefaultFragmentLimit
@@ -171,11 +173,11 @@ func (c *Conn) gatherCompressed(ctx context.Context) error {
 // connection is done reading. endRead undoes it.
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	r := &c.r
-	if err := c.acquire(ctx, r.sem); err != nil {
+	if err := r.sem.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
 	if r.err != nil {
-		<-r.sem
+		r.sem.unlock()
 		return nil, r.err
 	}
 	return r.dl.begin(ctx), nil
@@ -184,7 +186,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 func (c *Conn) endRead(stop func() bool) {
 	c.r.dl.end(stop)
 	c.r.releaseBuffer()
-	<-c.r.sem
+	c.r.sem.unlock()
 }
 
 // interrupted records, when err leaves the connection usable, that the next
@@ -287,10 +289,10 @@ type messageReader struct {
 func (mr *messageReader) Read(p []byte) (int, error) {
 	c := mr.c
 	r := &c.r
-	if err := c.acquire(mr.ctx, r.sem); err != nil {
+	if err := r.sem.lock(mr.ctx, c.closed); err != nil {
 		return 0, err
 	}
-	defer func() { <-r.sem }()
+	defer r.sem.unlock()
 	if len(r.partial) > 0 {
 		n := copy(p, r.partial)
 		r.partial = r.partial[n:]
@@ -513,7 +515,7 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 	r := &c.r
 	switch op {
 	case OpPing:
-		r.pongLen = len(p)
+		r.pongLen = uint8(len(p)) // at most MaxControlPayload
 		r.pongDue = true
 		if err := c.sendPong(ctx); err != nil {
 			return err

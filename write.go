@@ -43,7 +43,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if err := c.checkMessageType(typ); err != nil {
 		return err
 	}
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
 	if c.compressing() && len(p) >= c.deflate.threshold {
@@ -55,7 +55,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		return w.Close()
 	}
 	err := c.writeFrame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, nil)
-	<-c.msgSem
+	c.msgSem.unlock()
 	return err
 }
 
@@ -76,7 +76,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if err := c.checkMessageType(typ); err != nil {
 		return nil, err
 	}
-	if err := c.acquire(ctx, c.msgSem); err != nil {
+	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
 	return c.startWriter(ctx, typ), nil
@@ -182,7 +182,7 @@ func (w *messageWriter) Close() error {
 	}
 	writeBufPool.Put(w.buf)
 	w.buf = nil
-	<-w.c.msgSem
+	w.c.msgSem.unlock()
 	return err
 }
 
@@ -232,10 +232,10 @@ func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
 // here) and payload p. When wb is non-nil, p is the start of wb's payload
 // area, so the header goes in front of it and p may be masked in place.
 func (c *Conn) writeFrame(ctx context.Context, h Header, p []byte, wb *writeBuffer) error {
-	if err := c.acquire(ctx, c.frameSem); err != nil {
+	if err := c.frameSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
-	defer func() { <-c.frameSem }()
+	defer c.frameSem.unlock()
 	if c.closeSent {
 		return errCloseSent
 	}

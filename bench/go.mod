@@ -4,14 +4,14 @@ go 1.26
 
 replace github.com/f30c7f75/websocket => ../
 
-require github.com/f30c7f75/websocket v0.0.0-00010101000000-000000000000
-
 require (
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/dolthub/maphash v0.1.0 // indirect
-	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/ws v1.5.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/klauspost/compress v1.18.4 // indirect
-	github.com/lxzan/gws v1.8.9 // indirect
+	github.com/coder/websocket v1.8.15
+	github.com/f30c7f75/websocket v0.0.0-00010101000000-000000000000
+	github.com/gobwas/httphead v0.1.0
+	github.com/gobwas/ws v1.5.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/klauspost/compress v1.18.4
+	github.com/lxzan/gws v1.8.9
 )
+
+require github.com/dolthub/maphash v0.1.0 // indirect

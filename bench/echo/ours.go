@@ -1,0 +1,72 @@
+package echo
+
+import (
+	"context"
+	"net"
+	"net/http"
+
+	"github.com/f30c7f75/websocket"
+)
+
+// Our package serves connections either from an http.Handler with Accept
+// ("ours-http") or, as its README shows for servers that want the least
+// memory per connection, from its own accept loop with AcceptConn
+// ("ours"). Both echo with ReadMessage into the previous message's buffer
+// and WriteMessage.
+
+func oursOptions(opts Options) *websocket.AcceptOptions {
+	var aopts websocket.AcceptOptions
+	if opts.Deflate {
+		aopts.Compression = &websocket.CompressionOptions{}
+	}
+	return &aopts
+}
+
+// serveOurs accepts connections on ln, upgrading each with AcceptConn in
+// its own goroutine.
+func serveOurs(ln net.Listener, opts Options) error {
+	aopts := oursOptions(opts)
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			c, err := websocket.AcceptConn(nc, aopts)
+			if err != nil {
+				return
+			}
+			OursEcho(c)
+		}()
+	}
+}
+
+// oursHandler upgrades with Accept.
+func oursHandler(opts Options) http.Handler {
+	aopts := oursOptions(opts)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, aopts)
+		if err != nil {
+			return
+		}
+		OursEcho(c)
+	})
+}
+
+// OursEcho echoes messages on c until it fails or closes, then closes it.
+func OursEcho(c *websocket.Conn) {
+	defer c.CloseNow()
+	c.SetReadLimit(ReadLimit)
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf)
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return
+		}
+		buf = msg
+	}
+}

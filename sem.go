@@ -1,0 +1,90 @@
+package websocket
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// sem is a lock whose waiters can give up, when their context ends or the
+// connection closes. Uncontended, taking and releasing it is an atomic
+// compare-and-swap and store, not a channel's lock; waiters sleep on wake,
+// which holds a token whenever one of them may retry.
+type sem struct {
+	held    atomic.Int32 // 1 while someone holds the sem
+	waiters atomic.Int32
+	wake    chan struct{}
+}
+
+func (s *sem) init() { s.wake = make(chan struct{}, 1) }
+
+func (s *sem) tryLock() bool { return s.held.CompareAndSwap(0, 1) }
+
+// lock takes s, or returns ctx's error once ctx ends, or ErrClosed once
+// closed is closed, whichever comes first.
+func (s *sem) lock(ctx context.Context, closed <-chan struct{}) error {
+	if s.tryLock() {
+		return nil
+	}
+	// Registered as a waiter before trying again, a waiter cannot miss the
+	// token of the unlock that follows a failed try: that unlock happens
+	// after the try, and so sees the count.
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
+	for {
+		if s.tryLock() {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closed:
+			return ErrClosed
+		}
+	}
+}
+
+// lockUnless takes s and returns true, unless a or b is closed or t fires
+// first (or already has), when it returns false. Nil channels never fire.
+func (s *sem) lockUnless(a, b <-chan struct{}, t <-chan time.Time) bool {
+	select {
+	case <-a:
+		return false
+	case <-b:
+		return false
+	case <-t:
+		return false
+	default:
+	}
+	if s.tryLock() {
+		return true
+	}
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
+	for {
+		if s.tryLock() {
+			return true
+		}
+		select {
+		case <-s.wake:
+		case <-a:
+			return false
+		case <-b:
+			return false
+		case <-t:
+			return false
+		}
+	}
+}
+
+// unlock releases s and wakes a waiter, if there is one.
+func (s *sem) unlock() {
+	s.held.Store(0)
+	if s.waiters.Load() > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a token is already there
+		}
+	}
+}
