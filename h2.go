@@ -266,7 +266,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 		abort()
 		return nil, nil, nil, handshakeErr(fmt.Errorf("websocket: HTTP/2 handshake: %w", err))
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Keep the start of the body, waiting no longer than errorBodyWait.
 		timer := time.AfterFunc(errorBodyWait, cancel)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -274,7 +274,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 		resp.Body.Close()
 		abort()
 		resp.Body = io.NopCloser(bytes.NewReader(b))
-		return nil, resp, nil, handshakeErr(&HandshakeError{Msg: fmt.Sprintf("expected status 200, got %q", resp.Status), StatusCode: resp.StatusCode, Header: resp.Header, Body: b})
+		return nil, resp, nil, handshakeErr(&HandshakeError{Msg: fmt.Sprintf("expected a 2xx status, got %q", resp.Status), StatusCode: resp.StatusCode, Header: resp.Header, Body: b})
 	}
 	deflate, compress, herr := checkNegotiated(resp, opts)
 	if herr != nil {

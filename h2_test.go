@@ -140,6 +140,13 @@ func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			ev.err = fmt.Errorf("read past the deadline returned %v, want a deadline error", err)
 			return
 		}
+		c.SetWriteDeadline(time.Unix(1, 0))
+		err = c.WriteMessage(ctx, MessageText, []byte("never sent"))
+		c.SetWriteDeadline(time.Time{})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			ev.err = fmt.Errorf("write past the deadline returned %v, want a deadline error", err)
+			return
+		}
 	case "/stream":
 		for {
 			typ, r, err := c.NextReader(ctx)
@@ -387,9 +394,9 @@ func TestH2PingPong(t *testing.T) {
 	}
 }
 
-// TestH2ReadDeadline checks that a read cut by a deadline leaves the stream
-// usable, on both sides.
-func TestH2ReadDeadline(t *testing.T) {
+// TestH2Deadline checks that a read or a write stopped by a deadline
+// leaves the stream usable, on both sides.
+func TestH2Deadline(t *testing.T) {
 	for _, mode := range h2Modes() {
 		t.Run(mode.name, func(t *testing.T) {
 			checkNoLeaks(t)
@@ -405,6 +412,11 @@ func TestH2ReadDeadline(t *testing.T) {
 				t.Fatalf("read past the deadline: %v", err)
 			}
 			c.SetReadDeadline(time.Time{})
+			c.SetWriteDeadline(time.Unix(1, 0))
+			if err := c.WriteMessage(ctx, MessageText, []byte("never sent")); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("write past the deadline: %v", err)
+			}
+			c.SetWriteDeadline(time.Time{})
 			if err := c.WriteMessage(ctx, MessageText, []byte("still there")); err != nil {
 				t.Fatal(err)
 			}
@@ -846,4 +858,35 @@ func TestH2AcceptChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.event(t)
+}
+
+// TestH2AcceptRefusals checks Accept's answers to extended CONNECTs it
+// cannot take.
+func TestH2AcceptRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		status int
+	}{
+		{"no :protocol", http.Header{"Sec-Websocket-Version": {"13"}}, http.StatusBadRequest},
+		{"other protocol", http.Header{":protocol": {"webtransport"}, "Sec-Websocket-Version": {"13"}}, http.StatusBadRequest},
+		{"version 8", http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"8"}}, http.StatusUpgradeRequired},
+		{"no version", http.Header{":protocol": {"websocket"}}, http.StatusUpgradeRequired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodConnect, "https://example.com/chat", nil)
+			r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+			r.Header = tc.header
+			w := httptest.NewRecorder()
+			if _, err := Accept(w, r, nil); err == nil {
+				t.Fatal("accepted")
+			}
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d", w.Code, tc.status)
+			}
+			if tc.status == http.StatusUpgradeRequired && w.Header().Get("Sec-WebSocket-Version") != "13" {
+				t.Errorf("426 without Sec-WebSocket-Version: 13")
+			}
+		})
+	}
 }
