@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -511,6 +512,30 @@ func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
 	return e
 }
 
+// dataSizes returns the payload sizes of the DATA frames of stream id, sent
+// by the client or by the server.
+func (f *h2Frames) dataSizes(client bool, id uint32) []int {
+	f.mu.Lock()
+	b := f.got
+	if client {
+		b = f.sent[min(len(f.sent), len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")):]
+	}
+	b = bytes.Clone(b)
+	f.mu.Unlock()
+	var sizes []int
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if len(b) < 9+n {
+			break
+		}
+		if b[3] == 0x0 && binary.BigEndian.Uint32(b[5:9])&0x7fffffff == id && n > 0 {
+			sizes = append(sizes, n)
+		}
+		b = b[9+n:]
+	}
+	return sizes
+}
+
 // waitEnds waits for the recorded frames to satisfy ok.
 func (f *h2Frames) waitEnds(t *testing.T, client bool, ok func(h2StreamEnd) bool) h2StreamEnd {
 	t.Helper()
@@ -889,4 +914,38 @@ func TestH2AcceptRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestH2DataFrames checks that each WebSocket frame travels in one DATA
+// frame, on both sides, including a server frame whose header and payload
+// are written separately.
+func TestH2DataFrames(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2Server(t, false, AcceptOptions{})
+	f := &h2Frames{}
+	opts := s.dialOptions(t)
+	opts.NetDialContext = f.dial
+	c, _, _ := dialEcho(t, s.url, opts)
+	ctx := context.Background()
+	for _, size := range []int{100, 3000} {
+		msg := bytes.Repeat([]byte{'x'}, size)
+		if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.ReadMessage(ctx, nil); err != nil || len(got) != size {
+			t.Fatalf("echo of %d bytes: %d, %v", size, len(got), err)
+		}
+	}
+	// "HTTP/2.0" in a 2-byte header; 100 bytes, 2; 3000 bytes, 4; and the
+	// client's frames with 4 more bytes of masking key.
+	if got, want := f.dataSizes(false, 1), []int{10, 102, 3004}; !slices.Equal(got, want) {
+		t.Errorf("server's DATA frames of %v bytes, want %v", got, want)
+	}
+	if got, want := f.dataSizes(true, 1), []int{106, 3008}; !slices.Equal(got, want) {
+		t.Errorf("client's DATA frames of %v bytes, want %v", got, want)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
 }
