@@ -949,3 +949,29 @@ func TestH2DataFrames(t *testing.T) {
 	}
 	s.event(t)
 }
+
+// TestH2ServerTakesHTTP1 checks that a server taking WebSockets over
+// HTTP/2 still takes HTTP/1.1 upgrades on the same port, and that both kinds
+// share the handler.
+func TestH2ServerTakesHTTP1(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			h1, resp1, proto1 := dialEcho(t, s.url, &DialOptions{TLSConfig: s.tlsConfig(), Proxy: noProxy})
+			h2, resp2, proto2 := dialEcho(t, s.url, s.dialOptions(t))
+			if proto1 != "HTTP/1.1" || resp1.StatusCode != http.StatusSwitchingProtocols {
+				t.Errorf("without HTTP2: over %s, status %d", proto1, resp1.StatusCode)
+			}
+			if proto2 != "HTTP/2.0" || resp2.StatusCode != http.StatusOK {
+				t.Errorf("with HTTP2: over %s, status %d", proto2, resp2.StatusCode)
+			}
+			for _, c := range []*Conn{h1, h2} {
+				if err := c.Close(StatusNormalClosure, ""); err != nil {
+					t.Fatal(err)
+				}
+				s.event(t)
+			}
+		})
+	}
+}
