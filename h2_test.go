@@ -110,6 +110,7 @@ func newH2Server(t *testing.T, useTLS bool, opts AcceptOptions) *h2Server {
 func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	s.remotes.Store(r.RemoteAddr, true)
 	opts := s.opts
+	w.Header().Set("X-Client-Said", r.Header.Get("X-Client"))
 	c, err := Accept(w, r, &opts)
 	if err != nil {
 		s.events <- h2Event{proto: r.Proto, err: err}
@@ -276,12 +277,16 @@ func TestH2Echo(t *testing.T) {
 				s := newH2Server(t, mode.tls, aopts)
 				opts := s.dialOptions(t)
 				opts.Subprotocols = []string{"other", "chat"}
+				opts.Header = http.Header{"X-Client": {"hello"}}
 				if compress {
 					opts.Compression = &CompressionOptions{}
 				}
 				c, resp, proto := dialEcho(t, s.url, opts)
 				if proto != "HTTP/2.0" || resp.ProtoMajor != 2 || resp.StatusCode != http.StatusOK {
 					t.Fatalf("server saw %s; response %s %d, want HTTP/2.0 and 200", proto, resp.Proto, resp.StatusCode)
+				}
+				if got := resp.Header.Get("X-Client-Said"); got != "hello" {
+					t.Errorf("extra headers: the server heard %q, want hello", got)
 				}
 				if c.Subprotocol() != "chat" {
 					t.Errorf("subprotocol %q, want chat", c.Subprotocol())
