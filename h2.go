@@ -363,6 +363,10 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 	if err := rc.Flush(); err != nil {
 		return nil, fmt.Errorf("websocket: sending the handshake response: %w", err)
 	}
+	// Stop the stream's timers that http.Server's ReadTimeout and
+	// WriteTimeout set, as hijacking does on HTTP/1.1.
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
 	s := &serverStream{w: w, rc: rc, remote: stringAddr(r.RemoteAddr)}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		s.local = a

@@ -984,3 +984,35 @@ func TestH2ServerTakesHTTP1(t *testing.T) {
 		})
 	}
 }
+
+// TestH2ServerTimeouts checks that http.Server's ReadTimeout and
+// WriteTimeout, which net/http applies to each HTTP/2 stream, do not end
+// WebSockets, as they do not on HTTP/1.1.
+func TestH2ServerTimeouts(t *testing.T) {
+	checkNoLeaks(t)
+	s := &h2Server{events: make(chan h2Event, 10)}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
+	srv.EnableHTTP2 = true
+	srv.Config.ReadTimeout = time.Second
+	srv.Config.WriteTimeout = time.Second
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	s.Server = srv
+	s.url = "wss://" + srv.Listener.Addr().String()
+	c, _, proto := dialEcho(t, s.url, s.dialOptions(t))
+	if proto != "HTTP/2.0" {
+		t.Fatalf("over %s", proto)
+	}
+	time.Sleep(1500 * time.Millisecond) // past both timeouts
+	ctx := context.Background()
+	if err := c.WriteMessage(ctx, MessageText, []byte("later")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "later" {
+		t.Fatalf("echo after the server's timeouts: %q, %v", msg, err)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+}
