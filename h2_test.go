@@ -1016,3 +1016,54 @@ func TestH2ServerTimeouts(t *testing.T) {
 	}
 	s.event(t)
 }
+
+// BenchmarkH2Echo measures a round trip of a 1 KiB message through our
+// echo server over loopback, over HTTP/1.1 and over HTTP/2 (h2c).
+func BenchmarkH2Echo(b *testing.B) {
+	for _, useH2 := range []bool{false, true} {
+		name := "http1"
+		if useH2 {
+			name = "h2c"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := &h2Server{events: make(chan h2Event, 10)}
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
+			var p http.Protocols
+			p.SetHTTP1(true)
+			p.SetUnencryptedHTTP2(true)
+			srv.Config.Protocols = &p
+			srv.Start()
+			defer srv.Close()
+			opts := &DialOptions{Proxy: noProxy}
+			if useH2 {
+				h2 := &HTTP2Transport{}
+				defer h2.CloseIdleConnections()
+				opts.HTTP2 = h2
+			}
+			ctx := context.Background()
+			c, _, err := Dial(ctx, "ws://"+srv.Listener.Addr().String()+"/echo", opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseNow()
+			if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+			msg := bytes.Repeat([]byte("x"), 1024)
+			buf := make([]byte, 1024)
+			b.SetBytes(int64(len(msg)))
+			b.ResetTimer()
+			for range b.N {
+				if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, buf, err = c.ReadMessage(ctx, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			c.Close(StatusNormalClosure, "")
+			<-s.events
+		})
+	}
+}
