@@ -583,21 +583,37 @@ func (s *serverStream) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writing = false
+	expired := s.armed && !time.Now().Before(s.wdl)
 	if s.armed && !s.ended {
 		s.rc.SetWriteDeadline(time.Time{})
 	}
 	s.armed = false
-	if err != nil {
-		if s.closed {
-			return n, &net.OpError{Op: "write", Net: "http2", Err: net.ErrClosed}
-		}
+	switch {
+	case err == nil:
+		return n, nil
+	case s.closed:
+		return n, &net.OpError{Op: "write", Net: "http2", Err: net.ErrClosed}
+	case expired:
+		s.broken = &net.OpError{Op: "write", Net: "http2", Err: streamResetAtDeadline{}}
+	default:
 		// The stream is reset or gone: report it as such, not as a
 		// timeout that would leave the connection usable.
 		s.broken = fmt.Errorf("websocket: HTTP/2 stream: %v", err)
-		return n, s.broken
 	}
-	return n, nil
+	return n, s.broken
 }
+
+// streamResetAtDeadline is the error of a write during which the write
+// deadline passed, so that net/http reset the stream. It matches
+// os.ErrDeadlineExceeded but is no timeout: the stream cannot be used again.
+type streamResetAtDeadline struct{}
+
+func (streamResetAtDeadline) Error() string {
+	return "HTTP/2 stream reset: write deadline exceeded"
+}
+func (streamResetAtDeadline) Timeout() bool   { return false }
+func (streamResetAtDeadline) Temporary() bool { return false }
+func (streamResetAtDeadline) Unwrap() error   { return os.ErrDeadlineExceeded }
 
 func (s *serverStream) SetWriteDeadline(t time.Time) error {
 	s.mu.Lock()

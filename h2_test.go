@@ -127,6 +127,22 @@ func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	case "/abort":
 		c.CloseNow()
 		return
+	case "/noread":
+		<-r.Context().Done() // the client resets the stream
+		return
+	case "/flood":
+		// Write to a client that does not read until flow control stops
+		// the writes and the deadline passes.
+		msg := make([]byte, 64<<10)
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			err := c.WriteMessage(wctx, MessageBinary, msg)
+			cancel()
+			if err != nil {
+				ev.err = err
+				return
+			}
+		}
 	case "/ping":
 		done := make(chan error, 1)
 		go func() {
@@ -1066,4 +1082,57 @@ func BenchmarkH2Echo(b *testing.B) {
 			<-s.events
 		})
 	}
+}
+
+// TestH2BlockedWrites checks writes that flow control blocks until their
+// deadline, on both sides: they fail with a deadline error and nothing is
+// left behind.
+func TestH2BlockedWrites(t *testing.T) {
+	t.Run("client", func(t *testing.T) {
+		checkNoLeaks(t)
+		s := newH2Server(t, false, AcceptOptions{})
+		ctx := context.Background()
+		c, _, err := Dial(ctx, s.url+"/noread", s.dialOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := make([]byte, 64<<10)
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			err = c.WriteMessage(wctx, MessageBinary, msg)
+			cancel()
+			if err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("blocked write: %v, want context.DeadlineExceeded", err)
+		}
+		c.CloseNow()
+		s.event(t)
+	})
+	t.Run("server", func(t *testing.T) {
+		checkNoLeaks(t)
+		s := newH2Server(t, false, AcceptOptions{})
+		c, _, err := Dial(context.Background(), s.url+"/flood", s.dialOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		ev := s.event(t)
+		if !errors.Is(ev.err, context.DeadlineExceeded) && !errors.Is(ev.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("blocked write: %v, want a deadline error", ev.err)
+		}
+		// The server reset the stream: reads end, after what was buffered,
+		// with 1006.
+		for {
+			_, _, err := c.ReadMessage(context.Background(), nil)
+			if err != nil {
+				if CloseStatus(err) != StatusAbnormalClosure {
+					t.Fatalf("read after the server's reset: %v, want 1006", err)
+				}
+				break
+			}
+		}
+	})
 }
