@@ -38,8 +38,9 @@ func HTTP2ExtendedConnect() bool { return xconnect }
 // with ALPN "h2"; ws URLs use unencrypted HTTP/2 with prior knowledge
 // (h2c). Dial falls back to HTTP/1.1 on a TLS connection where the server
 // did not choose "h2", and on a new connection when the server does not
-// allow extended CONNECT. New connections are dialled as DialOptions says
-// (NetDialContext, Proxy, TLSConfig).
+// allow extended CONNECT or, for ws URLs, does not answer in HTTP/2. New
+// connections are dialled as DialOptions says (NetDialContext, Proxy,
+// TLSConfig).
 //
 // The zero value is ready to use. An HTTP2Transport must not be copied
 // after first use.
@@ -152,8 +153,16 @@ func (t *HTTP2Transport) roundTrip(ctx context.Context, u *url.URL, opts *DialOp
 	if err == nil || isNoExtendedConnect(err) {
 		t.cache(scheme, rt)
 	}
+	if scheme == "http" && err != nil && strings.Contains(err.Error(), "client conn could not be established") {
+		// The connection ended before the server's SETTINGS: the server
+		// does not speak h2c.
+		return nil, nil, errNoH2C
+	}
 	return resp, nil, err
 }
+
+// errNoH2C reports that the server did not answer h2c's preface.
+var errNoH2C = errors.New("websocket: server does not speak unencrypted HTTP/2")
 
 // h2cConn hands an unencrypted connection to net/http's HTTP/2 client.
 type h2cConn struct{ net.Conn }
@@ -255,7 +264,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 	case errors.Is(err, errNoH2):
 		abort()
 		return nil, nil, nc, nil
-	case isNoExtendedConnect(err):
+	case isNoExtendedConnect(err), errors.Is(err, errNoH2C):
 		abort()
 		nc, err := dialTransport(ctx, u, opts, nil)
 		if err != nil {

@@ -762,7 +762,7 @@ func TestH2Multiplexed(t *testing.T) {
 // handshake goes on over HTTP/1.1 on the same connection.
 func TestH2FallbackALPN(t *testing.T) {
 	checkNoLeaks(t)
-	s := newH2ServerNoH2(t)
+	s := newH2ServerNoH2(t, true)
 	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
 	defer c.CloseNow()
 	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
@@ -777,8 +777,28 @@ func TestH2FallbackALPN(t *testing.T) {
 	}
 }
 
-// newH2ServerNoH2 starts a TLS server that speaks HTTP/1.1 only.
-func newH2ServerNoH2(t *testing.T) *h2Server {
+// TestH2FallbackNoH2C dials a ws URL of a server that speaks HTTP/1.1
+// only: the h2c connection fails before the server's SETTINGS, and the
+// handshake goes on over HTTP/1.1 on a new connection.
+func TestH2FallbackNoH2C(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2ServerNoH2(t, false)
+	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
+	defer c.CloseNow()
+	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+	if s.conns.Load() != 2 {
+		t.Errorf("%d connections, want 2: h2c refused, then HTTP/1.1", s.conns.Load())
+	}
+}
+
+// newH2ServerNoH2 starts a server that speaks HTTP/1.1 only.
+func newH2ServerNoH2(t *testing.T, useTLS bool) *h2Server {
 	s := &h2Server{events: make(chan h2Event, 100)}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -786,9 +806,14 @@ func newH2ServerNoH2(t *testing.T) *h2Server {
 			s.conns.Add(1)
 		}
 	}
-	srv.StartTLS()
 	s.Server = srv
-	s.url = "wss://" + srv.Listener.Addr().String()
+	if useTLS {
+		srv.StartTLS()
+		s.url = "wss://" + srv.Listener.Addr().String()
+	} else {
+		srv.Start()
+		s.url = "ws://" + srv.Listener.Addr().String()
+	}
 	t.Cleanup(srv.Close)
 	return s
 }
