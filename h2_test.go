@@ -304,6 +304,9 @@ func TestH2Echo(t *testing.T) {
 				if got := resp.Header.Get("X-Client-Said"); got != "hello" {
 					t.Errorf("extra headers: the server heard %q, want hello", got)
 				}
+				if got := c.NetConn().RemoteAddr().String(); got != s.Listener.Addr().String() {
+					t.Errorf("RemoteAddr %s, want the server's %s", got, s.Listener.Addr())
+				}
 				if c.Subprotocol() != "chat" {
 					t.Errorf("subprotocol %q, want chat", c.Subprotocol())
 				}
