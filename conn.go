@@ -93,6 +93,7 @@ type Conn struct {
 	peerClose CloseError    // the peer's close frame, set before closeRcvd is closed
 	closed    chan struct{} // closed once the TCP connection is closed
 	closeOnce sync.Once
+	lost      *CloseError // why KeepAlive gave up, set before closed is closed
 
 	pingMu  sync.Mutex
 	pingSeq uint64
@@ -216,6 +217,9 @@ func (c *Conn) lostErr(err error) error {
 			pc := c.peerClose
 			return &pc
 		default:
+		}
+		if c.lost != nil {
+			return c.lost
 		}
 		return ErrClosed
 	}

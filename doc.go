@@ -42,6 +42,11 @@
 // connection usable, and the next read carries on where it stopped. See
 // Conn for what may be called concurrently.
 //
+// To send one message to many connections, frame it once with
+// NewPreparedMessage and hand it to each connection's SendQueue, which
+// writes from a goroutine of its own so that a slow peer holds up nobody
+// else. KeepAlive pings a connection and closes it when pongs stop.
+//
 // For programs that run their own loops, the frame layer is exported too:
 // Header with ParseHeader, ReadHeader, AppendHeader and WriteHeader; Mask;
 // AcceptKey; and AppendClosePayload and ParseClosePayload.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,10 +85,15 @@ func TestSetCloseTimeout(t *testing.T) {
 	setup := func(c *Conn) { c.SetCloseTimeout(50 * time.Millisecond) }
 	loop := func(c *Conn) error { return c.Close(StatusNormalClosure, "bye") }
 	bothSides(t, setup, loop, func(t *testing.T, s side) {
+		start := time.Now()
 		s.peer.expectClose(StatusNormalClosure)
 		// The peer neither answers nor closes the TCP connection.
 		if err := s.result(); err == nil {
 			t.Error("Close returned nil though the peer never answered")
+		}
+		// Not a measure of speed: which timeout applied.
+		if waited := time.Since(start); waited >= DefaultCloseTimeout {
+			t.Errorf("Close waited %v, as long as the default timeout, not the one set", waited)
 		}
 		s.peer.expectTCPClosed()
 	})
@@ -214,5 +220,41 @@ func TestWriteDeadlineUnblocksWriter(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestOversizedRequestHeaderRefused checks the other half of the server's
+// handshake limits the README recommends: a request header beyond
+// http.Server.MaxHeaderBytes is refused (431) before the handler, and so
+// Accept, runs.
+func TestOversizedRequestHeaderRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, 1)
+	srv := &http.Server{
+		MaxHeaderBytes: 4 << 10,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handled <- struct{}{}
+			Accept(w, r, nil)
+		}),
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	defer cancel()
+	_, resp, err := Dial(ctx, "ws://"+ln.Addr().String()+"/", &DialOptions{
+		Header: http.Header{"Cookie": {strings.Repeat("c", 16<<10)}},
+	})
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("Dial: %v (response %v), want a HandshakeError with 431", err, resp)
+	}
+	select {
+	case <-handled:
+		t.Fatal("the handler ran")
+	default:
 	}
 }
