@@ -47,10 +47,10 @@ func HTTP2ExtendedConnect() bool { return xconnect }
 type HTTP2Transport struct {
 	// Transport, when non-nil, is the http.Transport whose HTTP/2
 	// connection pool holds the connections: its ordinary requests and the
-	// WebSockets then share connections. It must have HTTP/2 enabled (for
-	// example with ForceAttemptHTTP2, or Protocols including HTTP2, and
-	// UnencryptedHTTP2 for ws URLs). Nil means a Transport of the
-	// HTTP2Transport's own.
+	// WebSockets then share connections. It must have HTTP/2 enabled
+	// (ForceAttemptHTTP2, or Protocols with HTTP2); for its http:// requests
+	// to share h2c connections, Protocols must hold UnencryptedHTTP2 and not
+	// HTTP1. Nil means a Transport of the HTTP2Transport's own.
 	Transport *http.Transport
 
 	mu  sync.Mutex
