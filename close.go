@@ -200,7 +200,8 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 }
 
 // CloseNow closes the TCP connection at once, without the closing
-// handshake. Blocked reads and writes return.
+// handshake. Blocked reads and writes return. Over HTTP/2 it resets the
+// stream instead.
 func (c *Conn) CloseNow() error {
 	c.startClosing()
 	if c.isClosed() {

@@ -127,9 +127,9 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 // if none.
 func (c *Conn) Subprotocol() string { return c.subprotocol }
 
-// NetConn returns the underlying connection. Reading from or writing to it
-// directly corrupts the WebSocket stream; it is there for addresses, socket
-// options and the like.
+// NetConn returns the underlying connection (over HTTP/2, a net.Conn made
+// of the stream). Reading from or writing to it directly corrupts the
+// WebSocket stream; it is there for addresses, socket options and the like.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // SetReadDeadline sets the deadline for reads, as net.Conn does. A read that

@@ -61,6 +61,11 @@ type DialOptions struct {
 	// response header; a larger one fails Dial with ErrHeaderTooLarge. Zero
 	// means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+
+	// HTTP2, when non-nil, opens the connection as a stream of an HTTP/2
+	// connection held by HTTP2 (RFC 8441), falling back to HTTP/1.1 when
+	// the server does not offer HTTP/2 or its extended CONNECT.
+	HTTP2 *HTTP2Transport
 }
 
 // Defaults for the limits Dial applies.
@@ -115,10 +120,25 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	nc, err := dialTransport(ctx, u, opts)
+	if opts.HTTP2 != nil {
+		c, resp, nc, err := dialH2(ctx, u, opts)
+		if nc == nil {
+			return c, resp, err
+		}
+		// The server does not speak HTTP/2 on this connection: carry on
+		// with HTTP/1.1 on it.
+		return dialH1(ctx, nc, u, opts)
+	}
+	nc, err := dialTransport(ctx, u, opts, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	return dialH1(ctx, nc, u, opts)
+}
+
+// dialH1 runs the HTTP/1.1 opening handshake on nc, and closes nc when it
+// fails.
+func dialH1(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
 	c, resp, err := clientHandshake(ctx, nc, u, opts)
 	if err != nil {
 		nc.Close()
@@ -164,8 +184,9 @@ func hostPort(u *url.URL) string {
 }
 
 // dialTransport returns a connection to u's host, through a proxy if one
-// applies and with TLS for wss, ready for the HTTP handshake.
-func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+// applies and with TLS for wss, ready for the HTTP handshake. alpn, when
+// non-nil, lists the protocols TLS offers by ALPN.
+func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions, alpn []string) (net.Conn, error) {
 	dial := opts.NetDialContext
 	if dial == nil {
 		var d net.Dialer
@@ -199,7 +220,15 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 		}
 	}
 	if u.Scheme == "wss" {
-		tc, err := tlsHandshake(ctx, nc, u.Hostname(), opts.TLSConfig)
+		cfg := opts.TLSConfig
+		if alpn != nil {
+			cfg = cfg.Clone()
+			if cfg == nil {
+				cfg = &tls.Config{}
+			}
+			cfg.NextProtos = alpn
+		}
+		tc, err := tlsHandshake(ctx, nc, u.Hostname(), cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +356,6 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 // checkResponse checks the server's answer to the opening handshake, and
 // returns the compression it agreed to, if any.
 func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflateParams, bool, *HandshakeError) {
-	offered := opts.Subprotocols
 	fail := func(format string, args ...any) *HandshakeError {
 		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
 	}
@@ -342,6 +370,16 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflateP
 	}
 	if accept := resp.Header.Values("Sec-WebSocket-Accept"); len(accept) != 1 || accept[0] != AcceptKey(key) {
 		return deflateParams{}, false, fail("Sec-WebSocket-Accept %q does not match the key sent", accept)
+	}
+	return checkNegotiated(resp, opts)
+}
+
+// checkNegotiated checks the subprotocol and extensions the server
+// selected, and returns the compression it agreed to, if any.
+func checkNegotiated(resp *http.Response, opts *DialOptions) (deflateParams, bool, *HandshakeError) {
+	offered := opts.Subprotocols
+	fail := func(format string, args ...any) *HandshakeError {
+		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
 	}
 	if protos := resp.Header.Values("Sec-WebSocket-Protocol"); len(protos) > 0 {
 		if len(protos) > 1 || !contains(offered, protos[0]) {

@@ -64,6 +64,10 @@ type AcceptOptions struct {
 // http.Handler and returns the connection. Headers set on w beforehand are
 // sent with the 101 response.
 //
+// Over HTTP/2, Accept takes a stream opened by an extended CONNECT (RFC
+// 8441) and answers 200; see HTTP2Transport. The connection then lasts only
+// as long as the handler: return from it after closing the connection.
+//
 // Accept checks the request as RFC 6455 section 4.2.1 requires. A request it
 // refuses gets an HTTP error (400 for a malformed request, 405 for a method
 // other than GET, 426 for a version other than 13, 403 for a refused
@@ -71,6 +75,9 @@ type AcceptOptions struct {
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
+	}
+	if r.ProtoMajor == 2 && r.Method == http.MethodConnect {
+		return acceptH2(w, r, opts)
 	}
 	key, status, err := checkRequest(r)
 	if err == nil && !opts.InsecureSkipOriginCheck {

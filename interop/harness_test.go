@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
@@ -20,6 +21,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -90,6 +92,28 @@ func makeCert(dir string) error {
 }
 
 func TestMain(m *testing.M) {
+	// net/http's HTTP/2 server takes WebSockets (extended CONNECT) only
+	// with GODEBUG=http2xconnect=1, read from the environment at start-up:
+	// run the tests again with it when it is missing.
+	if os.Getenv("INTEROP_CHILD") == "" && !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		godebug := "http2xconnect=1"
+		if g := os.Getenv("GODEBUG"); g != "" {
+			godebug = g + "," + godebug
+		}
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), "GODEBUG="+godebug, "INTEROP_CHILD=1")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			os.Exit(ee.ExitCode())
+		case err != nil:
+			fmt.Fprintln(os.Stderr, "running the tests with GODEBUG=http2xconnect=1:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "websocket-interop-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

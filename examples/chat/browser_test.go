@@ -31,6 +31,8 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(960, 600),
+		// Trust the certificate of the HTTPS nodes (h2_test.go).
+		chromedp.Flag("ignore-certificate-errors-spki-list", testCert().spki),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)

@@ -26,8 +26,9 @@ const waitLimit = 20 * time.Second
 
 // node is a chat server under test.
 type node struct {
-	srv *Server
-	hs  *httptest.Server
+	srv  *Server
+	hs   *httptest.Server
+	dial *websocket.DialOptions // how clients dial it; nil for the defaults
 }
 
 // startNode starts a chat server on a loopback port, with broker (nil for
@@ -67,7 +68,7 @@ func join(t testing.TB, n *node, room, name string) (*chatClient, Event) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, n.wsURL(room, name), nil)
+	conn, _, err := websocket.Dial(ctx, n.wsURL(room, name), n.dial)
 	if err != nil {
 		t.Fatalf("%s joining %s: %v", name, room, err)
 	}

@@ -4,11 +4,19 @@
 //
 //	cd examples/chat && go run . -addr 127.0.0.1:8080
 //
+// With -tls it serves HTTPS, with HTTP/2, using -cert and -key or else a
+// self-signed certificate made at start-up. Browsers then open their
+// WebSockets over HTTP/2 (RFC 8441) when the environment holds
+// GODEBUG=http2xconnect=1, and over HTTP/1.1 otherwise:
+//
+//	GODEBUG=http2xconnect=1 go run . -tls
+//
 // The WebSocket protocol it speaks is described in protocol.go.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,20 +26,57 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/f30c7f75/websocket"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	redisURL := flag.String("redis", "", "share rooms through the Redis server at this URL (redis://127.0.0.1:6379); in memory when empty")
 	queue := flag.Int("queue", 256, "messages queued for a connection before it is closed as too slow (1013)")
+	useTLS := flag.Bool("tls", false, "serve HTTPS (and HTTP/2) instead of HTTP")
+	certFile := flag.String("cert", "", "with -tls, the certificate's PEM file; a self-signed certificate when empty")
+	keyFile := flag.String("key", "", "with -tls, the key's PEM file")
 	flag.Parse()
-	if err := run(*addr, *redisURL, *queue); err != nil {
+	var tlsConfig *tls.Config
+	if *useTLS {
+		var err error
+		if tlsConfig, err = serverTLS(*addr, *certFile, *keyFile); err != nil {
+			fmt.Fprintln(os.Stderr, "chat:", err)
+			os.Exit(1)
+		}
+	}
+	if err := run(*addr, *redisURL, *queue, tlsConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, redisURL string, queue int) error {
+// serverTLS loads the certificate in certFile and keyFile, or makes a
+// self-signed one for addr's host and localhost.
+func serverTLS(addr, certFile, keyFile string) (*tls.Config, error) {
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	cert, spki, err := selfSignedCert([]string{host, "localhost", "127.0.0.1"})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("chat: self-signed certificate; for Chromium: --ignore-certificate-errors-spki-list=%s\n", spki)
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+}
+
+// run serves the chat on addr until interrupted: over HTTPS when
+// tlsConfig is non-nil.
+func run(addr, redisURL string, queue int, tlsConfig *tls.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := Options{QueueSize: queue}
@@ -51,14 +96,29 @@ func run(addr, redisURL string, queue int) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	mode := "in memory"
 	if redisURL != "" {
 		mode = "shared through " + redisURL
 	}
-	fmt.Printf("chat: serving http://%s/ (rooms %s)\n", ln.Addr(), mode)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		h2 := "off (set GODEBUG=http2xconnect=1 to turn it on)"
+		if websocket.HTTP2ExtendedConnect() {
+			h2 = "on"
+		}
+		fmt.Printf("chat: WebSockets over HTTP/2: %s\n", h2)
+	}
+	fmt.Printf("chat: serving %s://%s/ (rooms %s)\n", scheme, ln.Addr(), mode)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err

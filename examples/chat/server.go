@@ -82,6 +82,7 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	})
 	s.mux.HandleFunc("GET /room/{room}", s.servePage)
 	s.mux.HandleFunc("GET /ws/{room}", s.serveWS)
+	s.mux.HandleFunc("CONNECT /ws/{room}", s.serveWS) // WebSockets over HTTP/2 (RFC 8441)
 	go s.refreshMembers()
 	return s, nil
 }

@@ -1,0 +1,1166 @@
+//go:build go1.24
+
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestMain runs the tests in a child process with GODEBUG=http2xconnect=1
+// when it is not set: net/http reads the setting from the environment once,
+// at start-up, and //go:debug does not know it.
+func TestMain(m *testing.M) {
+	if os.Getenv("WEBSOCKET_TEST_CHILD") == "" && !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		godebug := "http2xconnect=1"
+		if g := os.Getenv("GODEBUG"); g != "" {
+			godebug = g + "," + godebug
+		}
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), "GODEBUG="+godebug, "WEBSOCKET_TEST_CHILD=1")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				os.Exit(ee.ExitCode())
+			}
+			fmt.Fprintln(os.Stderr, "running the tests with GODEBUG=http2xconnect=1:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// h2Server is a test server answering WebSockets over HTTP/2 (h2c or TLS)
+// and HTTP/1.1 on the same port.
+type h2Server struct {
+	*httptest.Server
+	url     string // ws:// or wss://
+	events  chan h2Event
+	conns   atomic.Int32 // TCP connections accepted
+	remotes sync.Map     // remote addresses of the requests handled
+	opts    AcceptOptions
+}
+
+// h2Event is what a handler reports when it ends.
+type h2Event struct {
+	proto string
+	err   error // the error that ended the handler's reading
+}
+
+// newH2Server starts a server whose handlers are, by path: /echo echoes
+// each message whole, after sending r.Proto as a first message; /stream
+// echoes through NextReader and NextWriter; /close closes at once with
+// 4002; /abort calls CloseNow; /ping pings the client and reports it;
+// /deadline reads once past a deadline and then echoes; /http answers an
+// ordinary request with r.Proto.
+func newH2Server(t *testing.T, useTLS bool, opts AcceptOptions) *h2Server {
+	t.Helper()
+	s := &h2Server{events: make(chan h2Event, 100), opts: opts}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/http", func(w http.ResponseWriter, r *http.Request) {
+		s.remotes.Store(r.RemoteAddr, true)
+		io.WriteString(w, r.Proto)
+	})
+	mux.HandleFunc("/", s.serveWebSocket)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	if useTLS {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		s.url = "wss://" + srv.Listener.Addr().String()
+	} else {
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		srv.Config.Protocols = &p
+		srv.Start()
+		s.url = "ws://" + srv.Listener.Addr().String()
+	}
+	s.Server = srv
+	t.Cleanup(srv.Close)
+	return s
+}
+
+func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	s.remotes.Store(r.RemoteAddr, true)
+	opts := s.opts
+	w.Header().Set("X-Client-Said", r.Header.Get("X-Client"))
+	c, err := Accept(w, r, &opts)
+	if err != nil {
+		s.events <- h2Event{proto: r.Proto, err: err}
+		return
+	}
+	defer c.CloseNow()
+	ctx := context.Background()
+	ev := h2Event{proto: r.Proto}
+	defer func() { s.events <- ev }()
+	switch r.URL.Path {
+	case "/close":
+		ev.err = c.Close(4002, "bye from the server")
+		return
+	case "/abort":
+		c.CloseNow()
+		return
+	case "/noread":
+		<-r.Context().Done() // the client resets the stream
+		return
+	case "/flood":
+		// Write to a client that does not read until flow control stops
+		// the writes and the deadline passes.
+		msg := make([]byte, 64<<10)
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			err := c.WriteMessage(wctx, MessageBinary, msg)
+			cancel()
+			if err != nil {
+				ev.err = err
+				return
+			}
+		}
+	case "/ping":
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Ping(ctx)
+			done <- err
+		}()
+		go func() { <-done; c.WriteMessage(ctx, MessageText, []byte("server ping answered")) }()
+	case "/deadline":
+		c.SetReadDeadline(time.Unix(1, 0))
+		_, _, err := c.ReadMessage(ctx, nil)
+		c.SetReadDeadline(time.Time{})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			ev.err = fmt.Errorf("read past the deadline returned %v, want a deadline error", err)
+			return
+		}
+		c.SetWriteDeadline(time.Unix(1, 0))
+		err = c.WriteMessage(ctx, MessageText, []byte("never sent"))
+		c.SetWriteDeadline(time.Time{})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			ev.err = fmt.Errorf("write past the deadline returned %v, want a deadline error", err)
+			return
+		}
+	case "/stream":
+		for {
+			typ, r, err := c.NextReader(ctx)
+			if err != nil {
+				ev.err = err
+				return
+			}
+			w, err := c.NextWriter(ctx, typ)
+			if err != nil {
+				ev.err = err
+				return
+			}
+			if _, err := io.Copy(w, r); err != nil {
+				ev.err = err
+				return
+			}
+			if err := w.Close(); err != nil {
+				ev.err = err
+				return
+			}
+		}
+	case "/echo":
+		if err := c.WriteMessage(ctx, MessageText, []byte(r.Proto)); err != nil {
+			ev.err = err
+			return
+		}
+	}
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf)
+		if err != nil {
+			ev.err = err
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			ev.err = err
+			return
+		}
+		buf = msg
+	}
+}
+
+// event waits for a handler to end.
+func (s *h2Server) event(t *testing.T) h2Event {
+	t.Helper()
+	select {
+	case ev := <-s.events:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no handler ended")
+		return h2Event{}
+	}
+}
+
+// transport returns an http.Transport for the server, with HTTP/2 on
+// (h2c only, for a ws server), and closes its connections when the test
+// ends.
+func (s *h2Server) transport(t *testing.T) *http.Transport {
+	tr := &http.Transport{ForceAttemptHTTP2: true}
+	if strings.HasPrefix(s.url, "wss:") {
+		tr.TLSClientConfig = s.tlsConfig()
+	} else {
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		tr.Protocols = &p
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+func (s *h2Server) tlsConfig() *tls.Config {
+	if s.Certificate() == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(s.Certificate())
+	return &tls.Config{RootCAs: pool}
+}
+
+// dialOptions returns options dialling the server over HTTP/2 on a
+// transport of the test's own, closed when the test ends.
+func (s *h2Server) dialOptions(t *testing.T) *DialOptions {
+	h2 := &HTTP2Transport{}
+	t.Cleanup(h2.CloseIdleConnections)
+	return &DialOptions{HTTP2: h2, TLSConfig: s.tlsConfig(), Proxy: noProxy}
+}
+
+func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// dialEcho dials /echo and returns the connection and the protocol the
+// server saw.
+func dialEcho(t *testing.T, serverURL string, opts *DialOptions) (*Conn, *http.Response, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, resp, err := Dial(ctx, serverURL+"/echo", opts)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	_, proto, err := c.ReadMessage(ctx, nil)
+	if err != nil {
+		t.Fatalf("reading the server's protocol: %v", err)
+	}
+	return c, resp, string(proto)
+}
+
+func h2Modes() []struct {
+	name string
+	tls  bool
+} {
+	return []struct {
+		name string
+		tls  bool
+	}{{"h2c", false}, {"tls", true}}
+}
+
+func TestH2Echo(t *testing.T) {
+	for _, mode := range h2Modes() {
+		for _, compress := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/compress=%v", mode.name, compress), func(t *testing.T) {
+				checkNoLeaks(t)
+				var aopts AcceptOptions
+				aopts.Subprotocols = []string{"chat"}
+				if compress {
+					aopts.Compression = &CompressionOptions{}
+				}
+				s := newH2Server(t, mode.tls, aopts)
+				opts := s.dialOptions(t)
+				opts.Subprotocols = []string{"other", "chat"}
+				opts.Header = http.Header{"X-Client": {"hello"}}
+				if compress {
+					opts.Compression = &CompressionOptions{}
+				}
+				c, resp, proto := dialEcho(t, s.url, opts)
+				if proto != "HTTP/2.0" || resp.ProtoMajor != 2 || resp.StatusCode != http.StatusOK {
+					t.Fatalf("server saw %s; response %s %d, want HTTP/2.0 and 200", proto, resp.Proto, resp.StatusCode)
+				}
+				if got := resp.Header.Get("X-Client-Said"); got != "hello" {
+					t.Errorf("extra headers: the server heard %q, want hello", got)
+				}
+				if got := c.NetConn().RemoteAddr().String(); got != s.Listener.Addr().String() {
+					t.Errorf("RemoteAddr %s, want the server's %s", got, s.Listener.Addr())
+				}
+				if c.Subprotocol() != "chat" {
+					t.Errorf("subprotocol %q, want chat", c.Subprotocol())
+				}
+				if got := c.Extensions(); compress != (got != "") {
+					t.Errorf("extensions %q with compression %v", got, compress)
+				}
+				ctx := context.Background()
+				for _, size := range []int{0, 125, 126, 64 << 10, 1 << 20} {
+					for _, typ := range []MessageType{MessageText, MessageBinary} {
+						msg := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+						if err := c.WriteMessage(ctx, typ, msg); err != nil {
+							t.Fatalf("writing %d bytes: %v", size, err)
+						}
+						gotTyp, got, err := c.ReadMessage(ctx, nil)
+						if err != nil {
+							t.Fatalf("reading %d bytes: %v", size, err)
+						}
+						if gotTyp != typ || !bytes.Equal(got, msg) {
+							t.Fatalf("sent %v of %d bytes, got %v of %d", typ, size, gotTyp, len(got))
+						}
+					}
+				}
+				if err := c.Close(StatusNormalClosure, ""); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				if ev := s.event(t); CloseStatus(ev.err) != StatusNormalClosure || ev.proto != "HTTP/2.0" {
+					t.Fatalf("server ended with %v over %s", ev.err, ev.proto)
+				}
+			})
+		}
+	}
+}
+
+// TestH2Fragmented sends messages in several frames each way: ours with
+// NextWriter, whose frames hold 16 KiB, and the server's echo through
+// NextWriter too.
+func TestH2Fragmented(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			ctx := context.Background()
+			c, _, err := Dial(ctx, s.url+"/stream", s.dialOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			msg := bytes.Repeat([]byte("fragmented "), 10000) // 110 KB
+			w, err := c.NextWriter(ctx, MessageText)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p := msg; len(p) > 0; {
+				k := min(len(p), 7000)
+				if _, err := w.Write(p[:k]); err != nil {
+					t.Fatal(err)
+				}
+				p = p[k:]
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := c.ReadMessage(ctx, nil)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("echo of %d bytes: %d bytes, %v", len(msg), len(got), err)
+			}
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			s.event(t)
+		})
+	}
+}
+
+func TestH2PingPong(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			ctx := context.Background()
+			c, _, err := Dial(ctx, s.url+"/ping", s.dialOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			var pinged atomic.Bool
+			c.OnPing(func([]byte) { pinged.Store(true) })
+			// The server's ping is answered by our reads; its handler then
+			// sends a message.
+			_, msg, err := c.ReadMessage(ctx, nil)
+			if err != nil || string(msg) != "server ping answered" || !pinged.Load() {
+				t.Fatalf("after the server's ping: %q, %v, pinged %v", msg, err, pinged.Load())
+			}
+			// Our ping is answered by the server's reads; ours must go on
+			// to see the pong.
+			reads := make(chan error, 1)
+			go func() {
+				_, _, err := c.ReadMessage(ctx, nil)
+				reads <- err
+			}()
+			if _, err := c.Ping(ctx); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			<-reads
+			s.event(t)
+		})
+	}
+}
+
+// TestH2Deadline checks that a read or a write stopped by a deadline
+// leaves the stream usable, on both sides.
+func TestH2Deadline(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			ctx := context.Background()
+			c, _, err := Dial(ctx, s.url+"/deadline", s.dialOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			c.SetReadDeadline(time.Unix(1, 0))
+			if _, _, err := c.ReadMessage(ctx, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read past the deadline: %v", err)
+			}
+			c.SetReadDeadline(time.Time{})
+			c.SetWriteDeadline(time.Unix(1, 0))
+			if err := c.WriteMessage(ctx, MessageText, []byte("never sent")); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("write past the deadline: %v", err)
+			}
+			c.SetWriteDeadline(time.Time{})
+			if err := c.WriteMessage(ctx, MessageText, []byte("still there")); err != nil {
+				t.Fatal(err)
+			}
+			if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "still there" {
+				t.Fatalf("echo after the deadline: %q, %v", msg, err)
+			}
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			if ev := s.event(t); CloseStatus(ev.err) != StatusNormalClosure {
+				t.Fatalf("server: %v", ev.err)
+			}
+		})
+	}
+}
+
+// h2Frames records the HTTP/2 frames a client connection sends and
+// receives, from the bytes on the wire of an h2c connection.
+type h2Frames struct {
+	mu        sync.Mutex
+	sent, got []byte
+}
+
+func (f *h2Frames) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{Conn: nc, f: f}, nil
+}
+
+type recordingConn struct {
+	net.Conn
+	f *h2Frames
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.f.mu.Lock()
+	c.f.got = append(c.f.got, p[:n]...)
+	c.f.mu.Unlock()
+	return n, err
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.f.mu.Lock()
+	c.f.sent = append(c.f.sent, p[:n]...)
+	c.f.mu.Unlock()
+	return n, err
+}
+
+// h2StreamEnd says how each side ended a stream.
+type h2StreamEnd struct {
+	endStream bool     // a DATA or HEADERS frame carried END_STREAM
+	resets    []uint32 // the error codes of RST_STREAM frames
+}
+
+// ends parses the recorded bytes (the client's, after the preface, or the
+// server's) and returns how stream id was ended.
+func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
+	f.mu.Lock()
+	b := f.got
+	if client {
+		b = f.sent[min(len(f.sent), len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")):]
+	}
+	b = bytes.Clone(b)
+	f.mu.Unlock()
+	var e h2StreamEnd
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		typ, flags := b[3], b[4]
+		sid := binary.BigEndian.Uint32(b[5:9]) & 0x7fffffff
+		if len(b) < 9+n {
+			break
+		}
+		payload := b[9 : 9+n]
+		b = b[9+n:]
+		if sid != id {
+			continue
+		}
+		switch typ {
+		case 0x0, 0x1: // DATA, HEADERS
+			if flags&0x1 != 0 {
+				e.endStream = true
+			}
+		case 0x3: // RST_STREAM
+			e.resets = append(e.resets, binary.BigEndian.Uint32(payload))
+		}
+	}
+	return e
+}
+
+// dataSizes returns the payload sizes of the DATA frames of stream id, sent
+// by the client or by the server.
+func (f *h2Frames) dataSizes(client bool, id uint32) []int {
+	f.mu.Lock()
+	b := f.got
+	if client {
+		b = f.sent[min(len(f.sent), len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")):]
+	}
+	b = bytes.Clone(b)
+	f.mu.Unlock()
+	var sizes []int
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if len(b) < 9+n {
+			break
+		}
+		if b[3] == 0x0 && binary.BigEndian.Uint32(b[5:9])&0x7fffffff == id && n > 0 {
+			sizes = append(sizes, n)
+		}
+		b = b[9+n:]
+	}
+	return sizes
+}
+
+// waitEnds waits for the recorded frames to satisfy ok.
+func (f *h2Frames) waitEnds(t *testing.T, client bool, ok func(h2StreamEnd) bool) h2StreamEnd {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e := f.ends(client, 1)
+		if ok(e) || time.Now().After(deadline) {
+			return e
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+const (
+	h2NoError       = 0x0
+	h2InternalError = 0x2
+	h2StreamClosed  = 0x5
+	h2Cancel        = 0x8
+)
+
+// TestH2Close closes each way, with the closing handshake and without,
+// and checks both what each side reports and how the HTTP/2 stream ends
+// (RFC 8441 section 5): END_STREAM for a closing handshake, RST_STREAM
+// for an abort.
+func TestH2Close(t *testing.T) {
+	// After its END_STREAM a side may still reset the stream with NO_ERROR
+	// (to stop the other side's sending, RFC 9113 section 8.1) and
+	// answer a frame that crossed it with STREAM_CLOSED; neither aborts.
+	noResetBut := func(e h2StreamEnd, allowed uint32) bool {
+		for _, code := range e.resets {
+			if code != allowed && code != h2StreamClosed {
+				return false
+			}
+		}
+		return true
+	}
+	setup := func(t *testing.T, path string) (*h2Server, *h2Frames, *Conn) {
+		checkNoLeaks(t)
+		s := newH2Server(t, false, AcceptOptions{})
+		f := &h2Frames{}
+		opts := s.dialOptions(t)
+		opts.NetDialContext = f.dial
+		c, resp, err := Dial(context.Background(), s.url+path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("dialled over %s", resp.Proto)
+		}
+		return s, f, c
+	}
+	t.Run("client", func(t *testing.T) {
+		s, f, c := setup(t, "/echo")
+		if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(4001, "bye from the client"); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		ev := s.event(t)
+		var ce *CloseError
+		if !errors.As(ev.err, &ce) || ce.Code != 4001 || ce.Reason != "bye from the client" {
+			t.Fatalf("server read %v, want 4001 and the reason", ev.err)
+		}
+		if e := f.waitEnds(t, true, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || len(e.resets) > 0 {
+			t.Errorf("client ended its stream with %+v, want END_STREAM only", e)
+		}
+		if e := f.waitEnds(t, false, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || !noResetBut(e, h2NoError) {
+			t.Errorf("server ended its stream with %+v, want END_STREAM", e)
+		}
+	})
+	t.Run("server", func(t *testing.T) {
+		s, f, c := setup(t, "/close")
+		_, _, err := c.ReadMessage(context.Background(), nil)
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Code != 4002 || ce.Reason != "bye from the server" {
+			t.Fatalf("client read %v, want 4002 and the reason", err)
+		}
+		if ev := s.event(t); ev.err != nil {
+			t.Fatalf("server's Close: %v", ev.err)
+		}
+		c.CloseNow() // closed already: changes nothing
+		if e := f.waitEnds(t, false, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || !noResetBut(e, h2NoError) {
+			t.Errorf("server ended its stream with %+v, want END_STREAM", e)
+		}
+		if e := f.ends(true, 1); !noResetBut(e, h2NoError) {
+			t.Errorf("client ended its stream with %+v, want no reset", e)
+		}
+	})
+	t.Run("client-abort", func(t *testing.T) {
+		s, f, c := setup(t, "/echo")
+		if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		c.CloseNow()
+		ev := s.event(t)
+		if CloseStatus(ev.err) != StatusAbnormalClosure {
+			t.Fatalf("server read %v, want 1006", ev.err)
+		}
+		has := func(e h2StreamEnd) bool { return len(e.resets) > 0 }
+		if e := f.waitEnds(t, true, has); len(e.resets) != 1 || e.resets[0] != h2Cancel || e.endStream {
+			t.Errorf("client ended its stream with %+v, want RST_STREAM CANCEL", e)
+		}
+	})
+	t.Run("server-abort", func(t *testing.T) {
+		s, f, c := setup(t, "/abort")
+		defer c.CloseNow()
+		_, _, err := c.ReadMessage(context.Background(), nil)
+		if CloseStatus(err) != StatusAbnormalClosure {
+			t.Fatalf("client read %v, want 1006", err)
+		}
+		s.event(t)
+		has := func(e h2StreamEnd) bool { return len(e.resets) > 0 }
+		if e := f.waitEnds(t, false, has); len(e.resets) == 0 || e.resets[0] != h2InternalError {
+			t.Errorf("server ended its stream with %+v, want RST_STREAM", e)
+		}
+	})
+}
+
+// TestH2Multiplexed opens many WebSockets on one HTTP/2 connection, with
+// ordinary requests on it at the same time.
+func TestH2Multiplexed(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			tr := s.transport(t)
+			opts := &DialOptions{HTTP2: &HTTP2Transport{Transport: tr}, TLSConfig: s.tlsConfig(), Proxy: noProxy}
+			ctx := context.Background()
+			// The first WebSocket opens the connection; the others and the
+			// requests share it.
+			first, _, proto := dialEcho(t, s.url, opts)
+			if proto != "HTTP/2.0" {
+				t.Fatalf("over %s", proto)
+			}
+			const n = 20
+			errs := make(chan error, 2*n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					errs <- func() error {
+						c, _, err := Dial(ctx, s.url+"/stream", opts)
+						if err != nil {
+							return err
+						}
+						defer c.CloseNow()
+						msg := fmt.Appendf(nil, "message %d", i)
+						for range 10 {
+							if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+								return err
+							}
+							if _, got, err := c.ReadMessage(ctx, nil); err != nil || !bytes.Equal(got, msg) {
+								return fmt.Errorf("echo: %q, %v", got, err)
+							}
+						}
+						return c.Close(StatusNormalClosure, "")
+					}()
+				}()
+				go func() {
+					defer wg.Done()
+					errs <- func() error {
+						resp, err := (&http.Client{Transport: tr}).Get(strings.Replace(s.url, "ws", "http", 1) + "/http")
+						if err != nil {
+							return err
+						}
+						defer resp.Body.Close()
+						b, err := io.ReadAll(resp.Body)
+						if err != nil || string(b) != "HTTP/2.0" {
+							return fmt.Errorf("request over %q, %v", b, err)
+						}
+						return nil
+					}()
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			if err := first.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			for range n + 1 {
+				s.event(t)
+			}
+			var remotes []string
+			s.remotes.Range(func(k, _ any) bool { remotes = append(remotes, k.(string)); return true })
+			if len(remotes) != 1 {
+				t.Errorf("requests came on %d connections, want 1: %v", len(remotes), remotes)
+			}
+			if mode.tls && s.conns.Load() != 1 {
+				t.Errorf("%d TLS connections, want 1", s.conns.Load())
+			}
+		})
+	}
+}
+
+// TestH2FallbackALPN dials a TLS server that offers no HTTP/2: the
+// handshake goes on over HTTP/1.1 on the same connection.
+func TestH2FallbackALPN(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2ServerNoH2(t, true)
+	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
+	defer c.CloseNow()
+	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+	if s.conns.Load() != 1 {
+		t.Errorf("%d connections, want 1", s.conns.Load())
+	}
+}
+
+// TestH2FallbackNoH2C dials a ws URL of a server that speaks HTTP/1.1
+// only: the h2c connection fails before the server's SETTINGS, and the
+// handshake goes on over HTTP/1.1 on a new connection.
+func TestH2FallbackNoH2C(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2ServerNoH2(t, false)
+	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
+	defer c.CloseNow()
+	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+	if s.conns.Load() != 2 {
+		t.Errorf("%d connections, want 2: h2c refused, then HTTP/1.1", s.conns.Load())
+	}
+}
+
+// newH2ServerNoH2 starts a server that speaks HTTP/1.1 only.
+func newH2ServerNoH2(t *testing.T, useTLS bool) *h2Server {
+	s := &h2Server{events: make(chan h2Event, 100)}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Server = srv
+	if useTLS {
+		srv.StartTLS()
+		s.url = "wss://" + srv.Listener.Addr().String()
+	} else {
+		srv.Start()
+		s.url = "ws://" + srv.Listener.Addr().String()
+	}
+	t.Cleanup(srv.Close)
+	return s
+}
+
+// TestH2FallbackNoExtendedConnect dials, over h2c and TLS, a server whose
+// HTTP/2 does not allow extended CONNECT (a child process without
+// GODEBUG=http2xconnect=1): Dial falls back to HTTP/1.1.
+func TestH2FallbackNoExtendedConnect(t *testing.T) {
+	checkNoLeaks(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestH2HelperServer$")
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "GODEBUG=") {
+			env = append(env, e)
+		}
+	}
+	cmd.Env = append(env, "WEBSOCKET_TEST_CHILD=1", "WEBSOCKET_H2_HELPER=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	sc := bufio.NewScanner(stdout)
+	urls := map[string]string{}
+	var certPEM []byte
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "READY" {
+			break
+		}
+		k, v, _ := strings.Cut(line, " ")
+		if k == "CERT" {
+			certPEM = append(certPEM, []byte(strings.ReplaceAll(v, `\n`, "\n"))...)
+			continue
+		}
+		urls[k] = v
+	}
+	go io.Copy(io.Discard, stdout)
+	if urls["h2c"] == "" || urls["tls"] == "" {
+		t.Fatalf("helper server said %v", urls)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	for _, mode := range []string{"h2c", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			h2 := &HTTP2Transport{}
+			defer h2.CloseIdleConnections()
+			opts := &DialOptions{HTTP2: h2, TLSConfig: &tls.Config{RootCAs: pool}, Proxy: noProxy}
+			for range 2 { // the second Dial finds the HTTP/2 connection open
+				c, resp, proto := dialEcho(t, urls[mode], opts)
+				if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
+					t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
+				}
+				if err := c.Close(StatusNormalClosure, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestH2HelperServer is the server of TestH2FallbackNoExtendedConnect, run
+// in a child process: HTTP/2 (h2c and TLS) without extended CONNECT, and
+// HTTP/1.1.
+func TestH2HelperServer(t *testing.T) {
+	if os.Getenv("WEBSOCKET_H2_HELPER") == "" {
+		t.Skip("run by TestH2FallbackNoExtendedConnect")
+	}
+	if HTTP2ExtendedConnect() {
+		t.Fatal("extended CONNECT is on in the helper")
+	}
+	h2c := newH2Server(t, false, AcceptOptions{})
+	tlsSrv := newH2Server(t, true, AcceptOptions{})
+	var cert bytes.Buffer
+	pemEncode(&cert, tlsSrv.Certificate().Raw)
+	fmt.Printf("h2c %s\ntls %s\nCERT %s\nREADY\n", h2c.url, tlsSrv.url, strings.ReplaceAll(cert.String(), "\n", `\n`))
+	io.Copy(io.Discard, os.Stdin)
+}
+
+func pemEncode(w io.Writer, der []byte) {
+	pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// TestH2AcceptChecks checks that Accept refuses an extended CONNECT from a
+// foreign Origin as it refuses an HTTP/1.1 upgrade, and accepts one from
+// the server's own, answering without Sec-WebSocket-Accept (RFC 8441
+// section 5).
+func TestH2AcceptChecks(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2Server(t, false, AcceptOptions{})
+	ctx := context.Background()
+	opts := s.dialOptions(t)
+	opts.Header = http.Header{"Origin": {"https://evil.example"}}
+	_, resp, err := Dial(ctx, s.url+"/echo", opts)
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || resp.ProtoMajor != 2 {
+		t.Fatalf("foreign Origin: %v", err)
+	}
+	s.event(t)
+	opts.Header = http.Header{"Origin": {"http://" + s.Listener.Addr().String()}}
+	c, resp, proto := dialEcho(t, s.url, opts)
+	if proto != "HTTP/2.0" || resp.Header.Get("Sec-WebSocket-Accept") != "" {
+		t.Fatalf("own Origin: over %s, headers %v", proto, resp.Header)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+}
+
+// TestH2AcceptRefusals checks Accept's answers to extended CONNECTs it
+// cannot take.
+func TestH2AcceptRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		status int
+	}{
+		{"no :protocol", http.Header{"Sec-Websocket-Version": {"13"}}, http.StatusBadRequest},
+		{"other protocol", http.Header{":protocol": {"webtransport"}, "Sec-Websocket-Version": {"13"}}, http.StatusBadRequest},
+		{"version 8", http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"8"}}, http.StatusUpgradeRequired},
+		{"no version", http.Header{":protocol": {"websocket"}}, http.StatusUpgradeRequired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodConnect, "https://example.com/chat", nil)
+			r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+			r.Header = tc.header
+			w := httptest.NewRecorder()
+			if _, err := Accept(w, r, nil); err == nil {
+				t.Fatal("accepted")
+			}
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d", w.Code, tc.status)
+			}
+			if tc.status == http.StatusUpgradeRequired && w.Header().Get("Sec-WebSocket-Version") != "13" {
+				t.Errorf("426 without Sec-WebSocket-Version: 13")
+			}
+		})
+	}
+}
+
+// TestH2DataFrames checks that each WebSocket frame travels in one DATA
+// frame, on both sides, including a server frame whose header and payload
+// are written separately.
+func TestH2DataFrames(t *testing.T) {
+	checkNoLeaks(t)
+	s := newH2Server(t, false, AcceptOptions{})
+	f := &h2Frames{}
+	opts := s.dialOptions(t)
+	opts.NetDialContext = f.dial
+	c, _, _ := dialEcho(t, s.url, opts)
+	ctx := context.Background()
+	for _, size := range []int{100, 3000} {
+		msg := bytes.Repeat([]byte{'x'}, size)
+		if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.ReadMessage(ctx, nil); err != nil || len(got) != size {
+			t.Fatalf("echo of %d bytes: %d, %v", size, len(got), err)
+		}
+	}
+	// "HTTP/2.0" in a 2-byte header; 100 bytes, 2; 3000 bytes, 4; and the
+	// client's frames with 4 more bytes of masking key.
+	if got, want := f.dataSizes(false, 1), []int{10, 102, 3004}; !slices.Equal(got, want) {
+		t.Errorf("server's DATA frames of %v bytes, want %v", got, want)
+	}
+	if got, want := f.dataSizes(true, 1), []int{106, 3008}; !slices.Equal(got, want) {
+		t.Errorf("client's DATA frames of %v bytes, want %v", got, want)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+}
+
+// TestH2ServerTakesHTTP1 checks that a server taking WebSockets over
+// HTTP/2 still takes HTTP/1.1 upgrades on the same port, and that both kinds
+// share the handler.
+func TestH2ServerTakesHTTP1(t *testing.T) {
+	for _, mode := range h2Modes() {
+		t.Run(mode.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2Server(t, mode.tls, AcceptOptions{})
+			h1, resp1, proto1 := dialEcho(t, s.url, &DialOptions{TLSConfig: s.tlsConfig(), Proxy: noProxy})
+			h2, resp2, proto2 := dialEcho(t, s.url, s.dialOptions(t))
+			if proto1 != "HTTP/1.1" || resp1.StatusCode != http.StatusSwitchingProtocols {
+				t.Errorf("without HTTP2: over %s, status %d", proto1, resp1.StatusCode)
+			}
+			if proto2 != "HTTP/2.0" || resp2.StatusCode != http.StatusOK {
+				t.Errorf("with HTTP2: over %s, status %d", proto2, resp2.StatusCode)
+			}
+			for _, c := range []*Conn{h1, h2} {
+				if err := c.Close(StatusNormalClosure, ""); err != nil {
+					t.Fatal(err)
+				}
+				s.event(t)
+			}
+		})
+	}
+}
+
+// TestH2ServerTimeouts checks that http.Server's ReadTimeout and
+// WriteTimeout, which net/http applies to each HTTP/2 stream, do not end
+// WebSockets, as they do not on HTTP/1.1.
+func TestH2ServerTimeouts(t *testing.T) {
+	checkNoLeaks(t)
+	s := &h2Server{events: make(chan h2Event, 10)}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
+	srv.EnableHTTP2 = true
+	srv.Config.ReadTimeout = time.Second
+	srv.Config.WriteTimeout = time.Second
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	s.Server = srv
+	s.url = "wss://" + srv.Listener.Addr().String()
+	c, _, proto := dialEcho(t, s.url, s.dialOptions(t))
+	if proto != "HTTP/2.0" {
+		t.Fatalf("over %s", proto)
+	}
+	time.Sleep(1500 * time.Millisecond) // past both timeouts
+	ctx := context.Background()
+	if err := c.WriteMessage(ctx, MessageText, []byte("later")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "later" {
+		t.Fatalf("echo after the server's timeouts: %q, %v", msg, err)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.event(t)
+}
+
+// BenchmarkH2Echo measures a round trip of a 1 KiB message through our
+// echo server over loopback, over HTTP/1.1 and over HTTP/2 (h2c).
+func BenchmarkH2Echo(b *testing.B) {
+	for _, useH2 := range []bool{false, true} {
+		name := "http1"
+		if useH2 {
+			name = "h2c"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := &h2Server{events: make(chan h2Event, 10)}
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
+			var p http.Protocols
+			p.SetHTTP1(true)
+			p.SetUnencryptedHTTP2(true)
+			srv.Config.Protocols = &p
+			srv.Start()
+			defer srv.Close()
+			opts := &DialOptions{Proxy: noProxy}
+			if useH2 {
+				h2 := &HTTP2Transport{}
+				defer h2.CloseIdleConnections()
+				opts.HTTP2 = h2
+			}
+			ctx := context.Background()
+			c, _, err := Dial(ctx, "ws://"+srv.Listener.Addr().String()+"/echo", opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseNow()
+			if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+			msg := bytes.Repeat([]byte("x"), 1024)
+			buf := make([]byte, 1024)
+			b.SetBytes(int64(len(msg)))
+			b.ResetTimer()
+			for range b.N {
+				if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, buf, err = c.ReadMessage(ctx, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			c.Close(StatusNormalClosure, "")
+			<-s.events
+		})
+	}
+}
+
+// TestH2BlockedWrites checks writes that flow control blocks until their
+// deadline, on both sides: they fail with a deadline error and nothing is
+// left behind.
+func TestH2BlockedWrites(t *testing.T) {
+	t.Run("client", func(t *testing.T) {
+		checkNoLeaks(t)
+		s := newH2Server(t, false, AcceptOptions{})
+		ctx := context.Background()
+		c, _, err := Dial(ctx, s.url+"/noread", s.dialOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := make([]byte, 64<<10)
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			err = c.WriteMessage(wctx, MessageBinary, msg)
+			cancel()
+			if err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("blocked write: %v, want context.DeadlineExceeded", err)
+		}
+		c.CloseNow()
+		s.event(t)
+	})
+	t.Run("server", func(t *testing.T) {
+		checkNoLeaks(t)
+		s := newH2Server(t, false, AcceptOptions{})
+		c, _, err := Dial(context.Background(), s.url+"/flood", s.dialOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		ev := s.event(t)
+		if !errors.Is(ev.err, context.DeadlineExceeded) && !errors.Is(ev.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("blocked write: %v, want a deadline error", ev.err)
+		}
+		// The server reset the stream: reads end, after what was buffered,
+		// with 1006.
+		for {
+			_, _, err := c.ReadMessage(context.Background(), nil)
+			if err != nil {
+				if CloseStatus(err) != StatusAbnormalClosure {
+					t.Fatalf("read after the server's reset: %v, want 1006", err)
+				}
+				break
+			}
+		}
+	})
+}
