@@ -32,6 +32,7 @@ type fakeFuzzer struct {
 	updated   bool                // updateReports was called
 	failures  []string            // what went wrong on the fuzzer's side
 	caseCount string              // what getCaseCount answers
+	handlers  sync.WaitGroup      // the connections being served
 }
 
 func newFakeFuzzer() *fakeFuzzer {
@@ -45,6 +46,8 @@ func (f *fakeFuzzer) failf(format string, args ...any) {
 }
 
 func (f *fakeFuzzer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.handlers.Add(1)
+	defer f.handlers.Done()
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		f.failf("%s: accept: %v", r.URL, err)
@@ -138,6 +141,8 @@ func TestRun(t *testing.T) {
 	if err := run(ctx, wsURL(srv)+"/", "our agent&co", &websocket.CompressionOptions{}, &progress, &warnings); err != nil {
 		t.Fatalf("run: %v", err)
 	}
+	// The client may finish before the fuzzer's side of a case has.
+	f.handlers.Wait()
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
