@@ -341,21 +341,12 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 		}
 	}
 	if err != nil {
-		if status == http.StatusUpgradeRequired {
-			w.Header().Set("Sec-WebSocket-Version", "13")
-		}
-		http.Error(w, err.Error(), status)
+		refuse(w, status, err)
 		return nil, err
 	}
-	subprotocol := selectSubprotocol(r, opts.Subprotocols)
-	var deflate deflateParams
-	var compress bool
-	if opts.Compression != nil {
-		if err := opts.Compression.check(); err != nil {
-			http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
-			return nil, err
-		}
-		deflate, compress = opts.Compression.acceptDeflate(r.Header)
+	subprotocol, deflate, compress, err := negotiate(w, r, opts)
+	if err != nil {
+		return nil, err
 	}
 	h := w.Header()
 	for k := range handshakeHeaders {

@@ -86,24 +86,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 	if err != nil {
-		switch status {
-		case http.StatusUpgradeRequired:
-			w.Header().Set("Sec-WebSocket-Version", "13")
-		case http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", http.MethodGet)
-		}
-		http.Error(w, err.Error(), status)
+		refuse(w, status, err)
 		return nil, err
 	}
-	subprotocol := selectSubprotocol(r, opts.Subprotocols)
-	var deflate deflateParams
-	var compress bool
-	if opts.Compression != nil {
-		if err := opts.Compression.check(); err != nil {
-			http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
-			return nil, err
-		}
-		deflate, compress = opts.Compression.acceptDeflate(r.Header)
+	subprotocol, deflate, compress, err := negotiate(w, r, opts)
+	if err != nil {
+		return nil, err
 	}
 
 	resp := make([]byte, 0, 256)
@@ -294,4 +282,29 @@ func cryptoRand(b []byte) {
 	if _, err := rand.Read(b); err != nil {
 		panic("websocket: reading random bytes: " + err.Error())
 	}
+}
+
+// refuse answers a handshake request with an HTTP error.
+func refuse(w http.ResponseWriter, status int, err error) {
+	switch status {
+	case http.StatusUpgradeRequired:
+		w.Header().Set("Sec-WebSocket-Version", "13")
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodGet)
+	}
+	http.Error(w, err.Error(), status)
+}
+
+// negotiate chooses the subprotocol and the compression for the request r,
+// answering with an HTTP error when the options cannot be used.
+func negotiate(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (subprotocol string, deflate deflateParams, compress bool, err error) {
+	subprotocol = selectSubprotocol(r, opts.Subprotocols)
+	if opts.Compression != nil {
+		if err := opts.Compression.check(); err != nil {
+			http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
+			return "", deflateParams{}, false, err
+		}
+		deflate, compress = opts.Compression.acceptDeflate(r.Header)
+	}
+	return subprotocol, deflate, compress, nil
 }
