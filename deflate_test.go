@@ -126,6 +126,11 @@ func newThuff(lengths []int) (*thuff, error) {
 			return nil, errors.New("tinflate: over-subscribed Huffman code")
 		}
 	}
+	// An incomplete code is corrupt (as zlib and compress/flate hold),
+	// except an empty one and one of a single 1-bit code.
+	if n := len(lengths) - h.count[0]; left > 0 && n != 0 && !(n == 1 && h.count[1] == 1) {
+		return nil, errors.New("tinflate: incomplete Huffman code")
+	}
 	var offs [16]int
 	for l := 1; l < 15; l++ {
 		offs[l+1] = offs[l] + h.count[l]
@@ -183,7 +188,7 @@ var tFixedLit, tFixedDist = func() (*thuff, *thuff) {
 			l[i] = 8
 		}
 	}
-	d := make([]int, 30)
+	d := make([]int, 32) // 30 and 31 take part in the code but never occur
 	for i := range d {
 		d[i] = 5
 	}

@@ -3537,6 +3537,11 @@ func fzInflateSeeds() []fzSeed {
 	add("distance-code-then-empty-distance-code", fzdDynamicPayload(true, 1, 0), nil, defaultLimit, 0, 0, StatusInvalidFramePayloadData)
 	add("distance-code-then-empty-distance-code-next-message", cat(distCode, noDistCode), cat(lay(len(distCode), 0, 0), lay(0, 0, 0)), defaultLimit, 0, 1, StatusInvalidFramePayloadData)
 
+	// A dynamic block whose code-length code is incomplete (its lengths
+	// fill 127 of 128 slots): corrupt, as zlib and compress/flate hold.
+	// (Found by fuzzing: tinflate, the reference's check, accepted it.)
+	add("incomplete-code-length-code", []byte("\xec\xc0A\t0z\x00\xc0\xa0\xf5O\xbd\"20"), []byte("0"), 65535, 95, 0, StatusInvalidFramePayloadData)
+
 	// Not DEFLATE, or not all of it.
 	add("corrupt-reserved-block-type", []byte{0x07, 0x00}, nil, defaultLimit, 0, 0, StatusInvalidFramePayloadData)
 	add("corrupt-stored-length", []byte{0x00, 0x05, 0x00, 0x00, 0x00, 'H', 'e', 'l', 'l', 'o'}, nil, defaultLimit, 0, 0, StatusInvalidFramePayloadData)
