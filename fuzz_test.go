@@ -1126,18 +1126,7 @@ func FuzzRoundTrip(f *testing.F) {
 					}
 					continue
 				}
-				mw, err := w.NextWriter(ctx, m.typ)
-				if err != nil {
-					werr = err
-					return
-				}
-				for _, p := range pieces[i] {
-					if n, err := mw.Write(p); n != len(p) || err != nil {
-						werr = fmt.Errorf("Write of %d bytes: %d, %v", len(p), n, err)
-						return
-					}
-				}
-				if werr = mw.Close(); werr != nil {
+				if werr = fzStream(ctx, w, m.typ, pieces[i]); werr != nil {
 					return
 				}
 			}
@@ -2244,21 +2233,13 @@ func FuzzCompressRoundTrip(f *testing.F) {
 					}
 					continue
 				}
-				mw, err := w.NextWriter(ctx, m.typ)
-				if err != nil {
-					werr = err
-					return
-				}
+				var pieces [][]byte
 				prev := 0
 				for _, cut := range append(m.pieces, len(m.data)) {
-					p := m.data[prev:cut]
+					pieces = append(pieces, m.data[prev:cut])
 					prev = cut
-					if n, err := mw.Write(p); n != len(p) || err != nil {
-						werr = fmt.Errorf("Write of %d bytes: %d, %v", len(p), n, err)
-						return
-					}
 				}
-				if werr = mw.Close(); werr != nil {
+				if werr = fzStream(ctx, w, m.typ, pieces); werr != nil {
 					return
 				}
 			}
@@ -3837,4 +3818,19 @@ func fzExtensionHeaderSeeds() []fzSeed {
 	add("response-two-extensions", "permessage-deflate, permessage-deflate", 0)
 	add("response-other-extension", "x-webkit-deflate-frame", 0)
 	return seeds
+}
+
+// fzStream writes one message of type typ through NextWriter, with a Write
+// call per piece.
+func fzStream(ctx context.Context, c *Conn, typ MessageType, pieces [][]byte) error {
+	mw, err := c.NextWriter(ctx, typ)
+	if err != nil {
+		return err
+	}
+	for _, p := range pieces {
+		if n, err := mw.Write(p); n != len(p) || err != nil {
+			return fmt.Errorf("Write of %d bytes: %d, %v", len(p), n, err)
+		}
+	}
+	return mw.Close()
 }
