@@ -435,3 +435,26 @@ func TestServerCloseSaysRestart(t *testing.T) {
 		t.Fatalf("read ended with %v, want 1012", err)
 	}
 }
+
+// TestStaleJoinNoticeSkipped checks that a join notice arriving after a
+// newcomer's welcome, about a member that welcome already listed (as one
+// published by another node just before can), does not reach the
+// newcomer, while the others' notices do.
+func TestStaleJoinNoticeSkipped(t *testing.T) {
+	n := startNode(t, nil)
+	ann, _ := join(t, n, "room", "ann")
+	bob, welcome := join(t, n, "room", "bob")
+	ann.expect("join", "bob", "")
+	if got := memberNames(welcome.Members); !slices.Equal(got, []string{"ann", "bob"}) {
+		t.Fatalf("bob's welcome lists %v", got)
+	}
+	// ann's join notice, late, as if relayed from another node.
+	n.srv.deliver(Event{Type: "join", Room: "room", Member: &ann.me, Time: time.Now().UTC()})
+	cy, _ := join(t, n, "room", "cy")
+	bob.expect("join", "cy", "") // not ann's again
+	ann.expect("join", "cy", "")
+	cy.say("hi")
+	for _, c := range []*chatClient{ann, bob, cy} {
+		c.expect("message", "cy", "hi")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,30 @@ type client struct {
 	room string
 	conn *websocket.Conn
 	out  *websocket.SendQueue
+
+	// The IDs of the members its welcome listed, sorted, for a while after
+	// it: a join notice for one of them, published by another node before
+	// the welcome but arriving after it, is not news. Guarded by Server.mu.
+	welcomed      []string
+	welcomedUntil time.Time
+}
+
+// staleJoinWindow is how long a client's welcome list is kept to recognise
+// join notices that were in flight when it was made.
+const staleJoinWindow = 10 * time.Second
+
+// staleJoin reports whether ev, a join notice, is about a member cl's
+// welcome already listed.
+func (cl *client) staleJoin(ev Event, now time.Time) bool {
+	if cl.welcomed == nil {
+		return false
+	}
+	if now.After(cl.welcomedUntil) {
+		cl.welcomed = nil
+		return false
+	}
+	_, found := slices.BinarySearch(cl.welcomed, ev.Member.ID)
+	return found
 }
 
 var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -198,6 +223,12 @@ func (s *Server) join(cl *client) error {
 	if s.rooms[cl.room] == nil {
 		s.rooms[cl.room] = make(map[string]*client)
 	}
+	cl.welcomed = make([]string, 0, len(members))
+	for _, m := range members {
+		cl.welcomed = append(cl.welcomed, m.ID)
+	}
+	slices.Sort(cl.welcomed)
+	cl.welcomedUntil = time.Now().Add(staleJoinWindow)
 	s.rooms[cl.room][cl.ID] = cl
 	s.mu.Unlock()
 	return s.broker.Publish(ctx, Event{Type: "join", Room: cl.room, Member: &me, Time: time.Now().UTC()})
@@ -309,11 +340,12 @@ func prepare(ev Event) (*websocket.PreparedMessage, error) {
 // this node: encoded and framed once, queued for each. A join notice skips
 // the newcomer, who had the welcome.
 func (s *Server) deliver(ev Event) {
+	now := time.Now()
 	s.mu.Lock()
 	room := s.rooms[ev.Room]
 	targets := make([]*client, 0, len(room))
 	for id, cl := range room {
-		if ev.Type == "join" && ev.Member != nil && id == ev.Member.ID {
+		if ev.Type == "join" && ev.Member != nil && (id == ev.Member.ID || cl.staleJoin(ev, now)) {
 			continue
 		}
 		targets = append(targets, cl)
