@@ -35,10 +35,10 @@ func AcceptConn(nc net.Conn, opts *AcceptOptions) (*Conn, error) {
 	}
 	nc.SetDeadline(time.Now().Add(timeout))
 	rr := requestReaderPool.Get().(*requestReader)
-	rr.lc = limitedConn{nc: nc, left: maxRequestHeader}
+	rr.lc = headerLimitReader{r: nc, n: maxRequestHeader, err: errRequestTooLarge}
 	rr.br.Reset(&rr.lc)
 	defer func() {
-		rr.lc = limitedConn{}
+		rr.lc = headerLimitReader{}
 		rr.br.Reset(nil)
 		requestReaderPool.Put(rr)
 	}()
@@ -78,7 +78,7 @@ var errRequestTooLarge = errors.New("websocket: handshake request larger than 4 
 // pooled: once the Conn has copied what the client sent behind its
 // request, nothing of it is needed.
 type requestReader struct {
-	lc limitedConn
+	lc headerLimitReader
 	br bufio.Reader
 }
 
@@ -87,24 +87,6 @@ var requestReaderPool = sync.Pool{New: func() any {
 	rr.br = *bufio.NewReaderSize(nil, maxRequestHeader)
 	return rr
 }}
-
-// limitedConn reads at most left bytes from nc, the handshake request.
-type limitedConn struct {
-	nc   net.Conn
-	left int
-}
-
-func (l *limitedConn) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, errRequestTooLarge
-	}
-	if len(p) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.nc.Read(p)
-	l.left -= n
-	return n, err
-}
 
 // connResponse is the http.ResponseWriter Accept answers through for
 // AcceptConn: an error response is kept for AcceptConn to send, and Hijack

@@ -2295,40 +2295,33 @@ func TestDeflateSteadyStateAllocs(t *testing.T) {
 				}
 				checkZeroAllocs(t, allocs, "compressed WriteMessage")
 			})
-			t.Run("ReadMessage/"+name, func(t *testing.T) {
-				c, buf, next := deflateReader(t, size, 8, mode.noContext)
-				var err error
-				bad := 0
-				allocs := testing.AllocsPerRun(runs, func() {
-					next()
-					_, buf, err = c.ReadMessage(ctx, buf)
-					if err != nil || len(buf) != size {
-						bad++
-					}
-				})
-				if bad > 0 {
-					t.Fatalf("%d of the reads failed or were short (last: %d bytes, %v)", bad, len(buf), err)
+			// Into the previous payload, and into a buffer a little larger
+			// than the messages.
+			for _, roomy := range []bool{false, true} {
+				test, what := "ReadMessage/", "compressed ReadMessage into the previous payload"
+				if roomy {
+					test, what = "ReadMessage-roomy-buffer/", "compressed ReadMessage into a larger buffer"
 				}
-				checkAllocs(t, allocs, inflateAllocs(size), "compressed ReadMessage into the previous payload")
-			})
-			// The same with a buffer a little larger than the messages.
-			t.Run("ReadMessage-roomy-buffer/"+name, func(t *testing.T) {
-				c, buf, next := deflateReader(t, size, 8, mode.noContext)
-				buf = make([]byte, 0, size+64)
-				var err error
-				bad := 0
-				allocs := testing.AllocsPerRun(runs, func() {
-					next()
-					_, buf, err = c.ReadMessage(ctx, buf)
-					if err != nil || len(buf) != size {
-						bad++
+				t.Run(test+name, func(t *testing.T) {
+					c, buf, next := deflateReader(t, size, 8, mode.noContext)
+					if roomy {
+						buf = make([]byte, 0, size+64)
 					}
+					var err error
+					bad := 0
+					allocs := testing.AllocsPerRun(runs, func() {
+						next()
+						_, buf, err = c.ReadMessage(ctx, buf)
+						if err != nil || len(buf) != size {
+							bad++
+						}
+					})
+					if bad > 0 {
+						t.Fatalf("%d of the reads failed or were short (last: %d bytes, %v)", bad, len(buf), err)
+					}
+					checkAllocs(t, allocs, inflateAllocs(size), what)
 				})
-				if bad > 0 {
-					t.Fatalf("%d of the reads failed or were short (last: %d bytes, %v)", bad, len(buf), err)
-				}
-				checkAllocs(t, allocs, inflateAllocs(size), "compressed ReadMessage into a larger buffer")
-			})
+			}
 		}
 	}
 }

@@ -456,15 +456,20 @@ func maxHeaderBytes(opts *DialOptions) int {
 }
 
 // headerLimitReader reads from r until n bytes have been read, and then
-// fails with ErrHeaderTooLarge. It bounds what a response header may cost,
-// as http.ReadResponse sets no limit of its own.
+// fails with err (ErrHeaderTooLarge when nil). It bounds what a handshake's
+// header may cost, as http.ReadResponse and http.ReadRequest set no limit
+// of their own.
 type headerLimitReader struct {
-	r io.Reader
-	n int
+	r   io.Reader
+	n   int
+	err error
 }
 
 func (l *headerLimitReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
+		if l.err != nil {
+			return 0, l.err
+		}
 		return 0, ErrHeaderTooLarge
 	}
 	if len(p) > l.n {

@@ -761,42 +761,32 @@ func TestH2Multiplexed(t *testing.T) {
 	}
 }
 
-// TestH2FallbackALPN dials a TLS server that offers no HTTP/2: the
-// handshake goes on over HTTP/1.1 on the same connection.
-func TestH2FallbackALPN(t *testing.T) {
-	checkNoLeaks(t)
-	s := newH2ServerNoH2(t, true)
-	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
-	defer c.CloseNow()
-	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
-	}
-	if err := c.Close(StatusNormalClosure, ""); err != nil {
-		t.Fatal(err)
-	}
-	s.event(t)
-	if s.conns.Load() != 1 {
-		t.Errorf("%d connections, want 1", s.conns.Load())
-	}
-}
-
-// TestH2FallbackNoH2C dials a ws URL of a server that speaks HTTP/1.1
-// only: the h2c connection fails before the server's SETTINGS, and the
-// handshake goes on over HTTP/1.1 on a new connection.
-func TestH2FallbackNoH2C(t *testing.T) {
-	checkNoLeaks(t)
-	s := newH2ServerNoH2(t, false)
-	c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
-	defer c.CloseNow()
-	if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
-	}
-	if err := c.Close(StatusNormalClosure, ""); err != nil {
-		t.Fatal(err)
-	}
-	s.event(t)
-	if s.conns.Load() != 2 {
-		t.Errorf("%d connections, want 2: h2c refused, then HTTP/1.1", s.conns.Load())
+// TestH2FallbackNoH2 dials a server that speaks HTTP/1.1 only. Over TLS,
+// ALPN offers no HTTP/2 and the handshake goes on over HTTP/1.1 on the same
+// connection; for a ws URL, the h2c connection fails before the server's
+// SETTINGS, and the handshake goes on over HTTP/1.1 on a new connection.
+func TestH2FallbackNoH2(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		tls       bool
+		wantConns int32
+	}{{"ALPN", true, 1}, {"NoH2C", false, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			s := newH2ServerNoH2(t, tc.tls)
+			c, resp, proto := dialEcho(t, s.url, s.dialOptions(t))
+			defer c.CloseNow()
+			if proto != "HTTP/1.1" || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("server saw %s, response status %d", proto, resp.StatusCode)
+			}
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			s.event(t)
+			if got := s.conns.Load(); got != tc.wantConns {
+				t.Errorf("%d connections, want %d", got, tc.wantConns)
+			}
+		})
 	}
 }
 

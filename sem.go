@@ -26,23 +26,13 @@ func (s *sem) lock(ctx context.Context, closed <-chan struct{}) error {
 	if s.tryLock() {
 		return nil
 	}
-	// Registered as a waiter before trying again, a waiter cannot miss the
-	// token of the unlock that follows a failed try: that unlock happens
-	// after the try, and so sees the count.
-	s.waiters.Add(1)
-	defer s.waiters.Add(-1)
-	for {
-		if s.tryLock() {
-			return nil
-		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closed:
-			return ErrClosed
-		}
+	switch s.wait(ctx.Done(), closed, nil) {
+	case -1:
+		return nil
+	case 0:
+		return ctx.Err()
 	}
+	return ErrClosed
 }
 
 // lockUnless takes s and returns true, unless a or b is closed or t fires
@@ -57,23 +47,28 @@ func (s *sem) lockUnless(a, b <-chan struct{}, t <-chan time.Time) bool {
 		return false
 	default:
 	}
-	if s.tryLock() {
-		return true
-	}
+	return s.tryLock() || s.wait(a, b, t) == -1
+}
+
+// wait takes s, returning -1, unless a, b or t fires first: it then returns
+// 0, 1 or 2. Registered as a waiter before trying again, a waiter cannot
+// miss the token of the unlock that follows a failed try: that unlock
+// happens after the try, and so sees the count.
+func (s *sem) wait(a, b <-chan struct{}, t <-chan time.Time) int {
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
 	for {
 		if s.tryLock() {
-			return true
+			return -1
 		}
 		select {
 		case <-s.wake:
 		case <-a:
-			return false
+			return 0
 		case <-b:
-			return false
+			return 1
 		case <-t:
-			return false
+			return 2
 		}
 	}
 }
