@@ -162,20 +162,12 @@ func (c *Conn) writePrepared(ctx context.Context, frame []byte, head int) error 
 		}
 		return c.writeFrame(ctx, h, frame[head:], nil)
 	}
-	if err := c.frameSem.lock(ctx, c.closed); err != nil {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
 		return err
 	}
-	defer c.frameSem.unlock()
-	if c.closeSent {
-		return errCloseSent
-	}
-	stop := c.wdl.begin(ctx)
 	n, err := c.nc.Write(frame)
-	c.wdl.end(stop)
-	if err != nil {
-		return c.writeFailed(ctx, n, err)
-	}
-	return nil
+	return c.endWrite(ctx, stop, n, err)
 }
 
 // writePreparedBatch sends pms in order, as WritePreparedMessage would one
@@ -222,20 +214,16 @@ func (c *Conn) writeSharedLocked(ctx context.Context, pms []*PreparedMessage, ve
 		}
 		vec = append(vec, f.frame)
 	}
-	if err := c.frameSem.lock(ctx, c.closed); err != nil {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
+		clear(vec)
 		return vec[:0], true, err
 	}
-	defer c.frameSem.unlock()
-	if c.closeSent {
-		return vec[:0], true, errCloseSent
-	}
 	bufs := net.Buffers(vec)
-	stop := c.wdl.begin(ctx)
 	n, err := bufs.WriteTo(c.nc)
-	c.wdl.end(stop)
 	clear(vec) // do not hold on to the messages
-	if err != nil {
-		return vec[:0], true, c.writeFailed(ctx, int(n), err)
+	if err := c.endWrite(ctx, stop, int(n), err); err != nil {
+		return vec[:0], true, err
 	}
 	if on && !z.writeNoContext {
 		for _, pm := range pms {

@@ -21,6 +21,14 @@ const writeBufSize = 16 << 10
 // send both in one write; larger payloads go out as a vectored write.
 const smallFrame = 2048
 
+// largeFrame is the payload size above which a frame goes out in two
+// writes: its header with the first writeBufSize bytes, then the rest. The
+// first write wakes the peer, which then reads while the kernel takes in the
+// bulk; sent whole, the bulk is queued before the peer starts. On loopback
+// this took a quarter off the server's CPU time per 1 MiB echo and raised
+// throughput by a third (bench/), for one more system call per large frame.
+const largeFrame = 64 << 10
+
 // writeBuffer has room for a header in front of a frame's payload, so that
 // the two go out in a single write.
 type writeBuffer [MaxHeaderSize + writeBufSize]byte
@@ -232,20 +240,37 @@ func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
 // here) and payload p. When wb is non-nil, p is the start of wb's payload
 // area, so the header goes in front of it and p may be masked in place.
 func (c *Conn) writeFrame(ctx context.Context, h Header, p []byte, wb *writeBuffer) error {
-	if err := c.frameSem.lock(ctx, c.closed); err != nil {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
 		return err
 	}
-	defer c.frameSem.unlock()
-	if c.closeSent {
-		return errCloseSent
-	}
-	stop := c.wdl.begin(ctx)
 	n, err := c.writeFrameLocked(h, p, wb)
+	return c.endWrite(ctx, stop, n, err)
+}
+
+// beginWrite takes frameSem to write frames and arms ctx for the write. A
+// nil error must be followed by endWrite.
+func (c *Conn) beginWrite(ctx context.Context) (stop func() bool, err error) {
+	if err := c.frameSem.lock(ctx, c.closed); err != nil {
+		return nil, err
+	}
+	if c.closeSent {
+		c.frameSem.unlock()
+		return nil, errCloseSent
+	}
+	return c.wdl.begin(ctx), nil
+}
+
+// endWrite ends what beginWrite began, given what the write returned: n
+// bytes sent and err. A failed write is dealt with before other writers
+// may go on.
+func (c *Conn) endWrite(ctx context.Context, stop func() bool, n int, err error) error {
 	c.wdl.end(stop)
 	if err != nil {
-		return c.writeFailed(ctx, n, err)
+		err = c.writeFailed(ctx, n, err)
 	}
-	return nil
+	c.frameSem.unlock()
+	return err
 }
 
 // writeFailed turns a network error met while writing into the error to
@@ -291,11 +316,20 @@ func (c *Conn) writeFrameLocked(h Header, p []byte, wb *writeBuffer) (int, error
 		writeBufPool.Put(b)
 		return n, err
 	}
+	head, rest := p, p[len(p):]
+	if len(p) > largeFrame {
+		head, rest = p[:writeBufSize], p[writeBufSize:]
+	}
 	c.vec[0] = AppendHeader(c.hdr[:0], h)
-	c.vec[1] = p
+	c.vec[1] = head
 	c.bufs = c.vec[:]
 	n, err := c.bufs.WriteTo(c.nc)
 	c.vec[1] = nil // do not hold on to the caller's payload
+	if err == nil && len(rest) > 0 {
+		var m int
+		m, err = c.nc.Write(rest)
+		n += int64(m)
+	}
 	return int(n), err
 }
 

@@ -1,0 +1,85 @@
+package websocket
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"testing"
+)
+
+// writeLog is a net.Conn that keeps what is written to it, each Write (or
+// each buffer of a vectored write) as it came, and fails the write
+// numbered failAt (counting from 1) if set.
+type writeLog struct {
+	net.Conn // nil: only writing and closing are used
+	writes   [][]byte
+	failAt   int
+	closed   bool
+}
+
+var errWriteLog = errors.New("writeLog: failed on purpose")
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	if len(w.writes)+1 == w.failAt {
+		return 0, errWriteLog
+	}
+	w.writes = append(w.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+func (w *writeLog) Close() error {
+	w.closed = true
+	return nil
+}
+
+func (w *writeLog) wire() []byte { return bytes.Join(w.writes, nil) }
+
+// TestLargeFrameOnTheWire checks that a server frame reaches the wire
+// whole, with its header first, on either side of largeFrame, where the
+// payload starts going out in two writes: its header with the first
+// writeBufSize bytes, then the rest.
+func TestLargeFrameOnTheWire(t *testing.T) {
+	for _, size := range []int{smallFrame + 1, largeFrame, largeFrame + 1, 1 << 20} {
+		w := &writeLog{}
+		c := newConn(w, false, "", nil)
+		msg := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		if err := c.WriteMessage(context.Background(), MessageBinary, msg); err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		want := append(AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: int64(size)}), msg...)
+		if !bytes.Equal(w.wire(), want) {
+			t.Errorf("%d bytes: the wire holds %d bytes, not the frame of %d", size, len(w.wire()), len(want))
+		}
+		// Two writes (header and first piece in one vectored write,
+		// seen here as two buffers, then the rest) only above largeFrame.
+		pieces := 2
+		if size > largeFrame {
+			pieces = 3
+			if got := len(w.writes[1]); got != writeBufSize {
+				t.Errorf("%d bytes: the first write carried %d bytes of payload, want %d", size, got, writeBufSize)
+			}
+		}
+		if len(w.writes) != pieces {
+			t.Errorf("%d bytes: %d buffers written, want %d", size, len(w.writes), pieces)
+		}
+	}
+}
+
+// TestLargeFrameCutOff checks that a large frame whose second write fails
+// fails the connection: the peer has a frame cut short, so nothing more
+// may follow it.
+func TestLargeFrameCutOff(t *testing.T) {
+	w := &writeLog{failAt: 3} // header, first piece, then the rest fails
+	c := newConn(w, false, "", nil)
+	err := c.WriteMessage(context.Background(), MessageBinary, make([]byte, 1<<20))
+	if !errors.Is(err, errWriteLog) {
+		t.Fatalf("WriteMessage: %v, want the write's error", err)
+	}
+	if !w.closed {
+		t.Error("the connection was not closed after a frame was cut short")
+	}
+	if err := c.WriteMessage(context.Background(), MessageBinary, []byte("more")); err == nil {
+		t.Error("a write after a frame was cut short succeeded")
+	}
+}
