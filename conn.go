@@ -110,8 +110,6 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 		closeRcvd:    make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
-	c.msgSem.init()
-	c.frameSem.init()
 	c.wdl.set = nc.SetWriteDeadline
 	c.r.init(c, buffered)
 	c.writer.c = c

@@ -65,7 +65,6 @@ type readState struct {
 
 func (r *readState) init(c *Conn, buffered []byte) {
 	r.c = c
-	r.sem.init()
 	r.dl.set = c.nc.SetReadDeadline
 	r.limit = DefaultReadLimit
 	r.maxFrames = DefaultFragmentLimit

@@ -9,14 +9,25 @@ import (
 // sem is a lock whose waiters can give up, when their context ends or the
 // connection closes. Uncontended, taking and releasing it is an atomic
 // compare-and-swap and store, not a channel's lock; waiters sleep on wake,
-// which holds a token whenever one of them may retry.
+// which holds a token whenever one of them may retry. wake is made on first
+// contention, so that most connections, never contended, do without it.
 type sem struct {
 	held    atomic.Int32 // 1 while someone holds the sem
 	waiters atomic.Int32
-	wake    chan struct{}
+	wake    atomic.Pointer[chan struct{}]
 }
 
-func (s *sem) init() { s.wake = make(chan struct{}, 1) }
+// wakeChan returns s.wake, making it on first use.
+func (s *sem) wakeChan() chan struct{} {
+	if p := s.wake.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if s.wake.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *s.wake.Load()
+}
 
 func (s *sem) tryLock() bool { return s.held.CompareAndSwap(0, 1) }
 
@@ -57,12 +68,13 @@ func (s *sem) lockUnless(a, b <-chan struct{}, t <-chan time.Time) bool {
 func (s *sem) wait(a, b <-chan struct{}, t <-chan time.Time) int {
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
+	wake := s.wakeChan()
 	for {
 		if s.tryLock() {
 			return -1
 		}
 		select {
-		case <-s.wake:
+		case <-wake:
 		case <-a:
 			return 0
 		case <-b:
@@ -78,7 +90,7 @@ func (s *sem) unlock() {
 	s.held.Store(0)
 	if s.waiters.Load() > 0 {
 		select {
-		case s.wake <- struct{}{}:
+		case s.wakeChan() <- struct{}{}:
 		default: // a token is already there
 		}
 	}

@@ -13,7 +13,6 @@ import (
 // once and that none is left waiting.
 func TestSemExclusion(t *testing.T) {
 	var s sem
-	s.init()
 	closed := make(chan struct{})
 	var held, total int
 	var wg sync.WaitGroup
@@ -61,7 +60,6 @@ func TestSemExclusion(t *testing.T) {
 // connection closes, and that the sem stays usable.
 func TestSemGivesUp(t *testing.T) {
 	var s sem
-	s.init()
 	closed := make(chan struct{})
 	if err := s.lock(context.Background(), closed); err != nil {
 		t.Fatal(err)
@@ -102,7 +100,6 @@ func TestSemGivesUp(t *testing.T) {
 // on a held one when one of its channels fires, before or while it waits.
 func TestSemLockUnless(t *testing.T) {
 	var s sem
-	s.init()
 	if !s.lockUnless(nil, nil, nil) {
 		t.Fatal("a free sem was not taken")
 	}
