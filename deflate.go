@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	stdflate "compress/flate"
 	"errors"
 	"io"
 	"sync"
@@ -16,10 +15,6 @@ import (
 // deflateTail ends every sync-flushed DEFLATE stream. Section 7.2.1 removes
 // it from each compressed message; section 7.2.2 puts it back to inflate.
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
-
-// finalBlock is an empty final block (fixed Huffman codes, end of block
-// only). See inflateInput.
-var finalBlock = []byte{0x03, 0x00}
 
 // compression is a connection's permessage-deflate state, in this side's
 // terms: what it compresses with, and what the peer compresses with.
@@ -136,31 +131,20 @@ func (z *compression) releaseWriter(fw *flate.Writer, dst io.Writer, failed bool
 	}
 }
 
-// flateReaders pools decompressors. With context takeover the history is
-// given back to each from the connection's window, so none is kept per
-// connection.
-var flateReaders sync.Pool
-
 // historySize is how much inflated output a connection keeps for context
 // takeover: the peer's window, and at least 512 bytes because zlib, asked
 // for an 8-bit window, uses 9 bits.
 func (z *compression) historySize() int { return 1 << max(z.readBits, 9) }
 
-// newInflater returns a decompressor reading src and primed with the
-// connection's history.
-func (z *compression) newInflater(src io.Reader) io.ReadCloser {
+// newInflater returns an inflater for the message in, with the
+// connection's history when the peer keeps its context.
+func (z *compression) newInflater(in []byte) *inflater {
 	var dict []byte
 	if !z.readNoContext {
 		dict = z.received.window()
 	}
-	if zr, ok := flateReaders.Get().(io.ReadCloser); ok {
-		zr.(stdflate.Resetter).Reset(src, dict)
-		return zr
-	}
-	return stdflate.NewReaderDict(src, dict)
+	return getInflater(in, dict)
 }
-
-func putInflater(zr io.ReadCloser) { flateReaders.Put(zr) }
 
 // remember adds inflated output to the history kept for context takeover.
 func (z *compression) remember(p []byte) {
@@ -231,58 +215,12 @@ func (c *Conn) startInflate() {
 	if len(r.zbuf) > 0 {
 		r.zbuf = append(r.zbuf, deflateTail...)
 	}
-	r.zsrc = inflateInput{b: r.zbuf, boundary: len(r.zbuf) == 0}
-	r.zr = c.deflate.newInflater(&r.zsrc)
+	r.zr = c.deflate.newInflater(r.zbuf)
 	r.zout = 0
 	r.utf8 = utf8Validator{}
 }
 
-// inflateInput is what a message's inflater reads: the payload with the
-// tail put back, and then an empty final block that ends the stream, given
-// only once the stream is known to be at a block boundary at the end of the
-// tail. A message from a sender that follows section 7.2.1 ends there with
-// the empty stored block of a sync flush, whose length the tail is: the
-// inflater reads it with Read, as it reads every stored block's length and
-// data and nothing else, so a Read that ends at the end of the tail shows
-// the boundary. A message cut inside a block asks for more without one,
-// and fails with errTruncatedDeflate; so does one whose Huffman codes
-// happen to end with the tail, which no sync flush leaves.
-type inflateInput struct {
-	b        []byte // payload and tail
-	off      int
-	boundary bool // at a block boundary at the end of b
-	final    int  // bytes of finalBlock read
-}
-
 var errTruncatedDeflate = errors.New("compressed message ends inside a DEFLATE block")
-
-func (in *inflateInput) ReadByte() (byte, error) {
-	if in.off < len(in.b) {
-		c := in.b[in.off]
-		in.off++
-		return c, nil
-	}
-	if in.boundary && in.final < len(finalBlock) {
-		c := finalBlock[in.final]
-		in.final++
-		return c, nil
-	}
-	// Not io.EOF: an inflater may take that for the end of the stream.
-	return 0, errTruncatedDeflate
-}
-
-func (in *inflateInput) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if in.off == len(in.b) {
-		return 0, errTruncatedDeflate
-	}
-	n := copy(p, in.b[in.off:])
-	in.off += n
-	in.boundary = in.off == len(in.b)
-	return n, nil
-}
 
 // inflate reads the next inflated bytes of the current message into p,
 // checking them against the read limit and, for text, UTF-8. It returns
@@ -330,7 +268,6 @@ func (c *Conn) endInflate() {
 		putInflater(r.zr)
 		r.zr = nil
 	}
-	r.zsrc = inflateInput{}
 	if cap(r.zbuf) > inflateBlock {
 		r.zbuf = nil // do not hold on to a large message's buffer
 	} else {

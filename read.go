@@ -55,11 +55,10 @@ type readState struct {
 	onPing, onPong func([]byte)
 	reader         messageReader
 
-	// A compressed message is gathered whole in zbuf, then inflated by zr
-	// from zsrc; zout counts the bytes inflated.
+	// A compressed message is gathered whole in zbuf, then inflated by zr;
+	// zout counts the bytes inflated.
 	zbuf []byte
-	zsrc inflateInput
-	zr   io.ReadCloser
+	zr   *inflater
 	zout int64
 }
 
