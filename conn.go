@@ -78,7 +78,7 @@ type Conn struct {
 	frameSem  sem
 	wdl       ioDeadline
 	vec       [2][]byte     // header and payload for a vectored write
-	bufs      net.Buffers   // vec, as WriteTo consumes it
+	bufs      net.Buffers   // vec or a batch of prepared frames, as WriteTo consumes it
 	rng       *rand.ChaCha8 // masking keys, for a client
 	writer    messageWriter // the writer NextWriter returns
 	hdr       [MaxHeaderSize]byte
@@ -169,10 +169,15 @@ func (c *Conn) OnPing(f func(payload []byte)) { c.r.onPing = f }
 func (c *Conn) OnPong(f func(payload []byte)) { c.r.onPong = f }
 
 // closeTCP closes the underlying connection, once.
-func (c *Conn) closeTCP() {
+func (c *Conn) closeTCP() { c.closeTCPLost(nil) }
+
+// closeTCPLost is closeTCP recording, when lost is non-nil, why the
+// connection was given up (see lostErr).
+func (c *Conn) closeTCPLost(lost *CloseError) {
 	c.closeOnce.Do(func() {
 		// Mark the connection closed first, so that calls woken by the
 		// close below see why.
+		c.lost = lost
 		close(c.closed)
 		c.nc.Close()
 	})

@@ -57,9 +57,7 @@ var flateWriters [16][10]sync.Pool
 // newFlateWriter returns a compressor writing to dst with window bits and
 // level, from the pool when one is there.
 func newFlateWriter(bits, level int, dst io.Writer) *flate.Writer {
-	if bits < 15 {
-		level = 0 // the custom-window encoder has no levels
-	}
+	level = coderLevel(bits, level)
 	if fw, ok := flateWriters[bits][level].Get().(*flate.Writer); ok {
 		fw.Reset(dst)
 		return fw
@@ -74,11 +72,17 @@ func newFlateWriter(bits, level int, dst io.Writer) *flate.Writer {
 }
 
 func putFlateWriter(bits, level int, fw *flate.Writer) {
-	if bits < 15 {
-		level = 0
-	}
 	fw.Reset(nil)
-	flateWriters[bits][level].Put(fw)
+	flateWriters[bits][coderLevel(bits, level)].Put(fw)
+}
+
+// coderLevel is the level that compressors of window bits are told apart
+// by: the encoder for windows under 15 bits has no levels.
+func coderLevel(bits, level int) int {
+	if bits < 15 {
+		return 0
+	}
+	return level
 }
 
 // dictWindowBits is the largest window for which a compressor with context

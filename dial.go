@@ -220,15 +220,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions, alpn []st
 		}
 	}
 	if u.Scheme == "wss" {
-		cfg := opts.TLSConfig
-		if alpn != nil {
-			cfg = cfg.Clone()
-			if cfg == nil {
-				cfg = &tls.Config{}
-			}
-			cfg.NextProtos = alpn
-		}
-		tc, err := tlsHandshake(ctx, nc, u.Hostname(), cfg)
+		tc, err := tlsHandshake(ctx, nc, u.Hostname(), opts.TLSConfig, alpn)
 		if err != nil {
 			return nil, err
 		}
@@ -237,10 +229,16 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions, alpn []st
 	return nc, nil
 }
 
-func tlsHandshake(ctx context.Context, nc net.Conn, host string, config *tls.Config) (net.Conn, error) {
+// tlsHandshake runs a TLS client handshake on nc with a copy of config
+// (nil for the defaults), naming host unless config names a server, and
+// offering alpn by ALPN when it is non-nil. It closes nc when it fails.
+func tlsHandshake(ctx context.Context, nc net.Conn, host string, config *tls.Config, alpn []string) (net.Conn, error) {
 	cfg := &tls.Config{}
 	if config != nil {
 		cfg = config.Clone()
+	}
+	if alpn != nil {
+		cfg.NextProtos = alpn
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
@@ -356,9 +354,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 // checkResponse checks the server's answer to the opening handshake, and
 // returns the compression it agreed to, if any.
 func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflateParams, bool, *HandshakeError) {
-	fail := func(format string, args ...any) *HandshakeError {
-		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
-	}
+	fail := func(format string, args ...any) *HandshakeError { return handshakeFailure(resp, format, args...) }
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return deflateParams{}, false, fail("expected status 101, got %q", resp.Status)
 	}
@@ -378,9 +374,7 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflateP
 // selected, and returns the compression it agreed to, if any.
 func checkNegotiated(resp *http.Response, opts *DialOptions) (deflateParams, bool, *HandshakeError) {
 	offered := opts.Subprotocols
-	fail := func(format string, args ...any) *HandshakeError {
-		return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
-	}
+	fail := func(format string, args ...any) *HandshakeError { return handshakeFailure(resp, format, args...) }
 	if protos := resp.Header.Values("Sec-WebSocket-Protocol"); len(protos) > 0 {
 		if len(protos) > 1 || !contains(offered, protos[0]) {
 			return deflateParams{}, false, fail("server selected subprotocol %q, which was not offered", protos)
@@ -397,6 +391,12 @@ func checkNegotiated(resp *http.Response, opts *DialOptions) (deflateParams, boo
 		return p, false, fail("%v", err)
 	}
 	return p, compress, nil
+}
+
+// handshakeFailure returns the error for a response that fails the
+// handshake, for the reason given by format and args.
+func handshakeFailure(resp *http.Response, format string, args ...any) *HandshakeError {
+	return &HandshakeError{Msg: fmt.Sprintf(format, args...), StatusCode: resp.StatusCode, Header: resp.Header}
 }
 
 func contains(list []string, s string) bool {

@@ -14,8 +14,20 @@ import (
 
 // Fault injection: peers that vanish or misbehave at awkward moments. Each
 // case checks that the package reports a typed error promptly (within the
-// harness's safety timeouts) and, through checkNoLeaks, that it leaves no
-// goroutine behind.
+// harness's safety timeouts) and, through checkNoLeaks in faultSides, that
+// it leaves no goroutine behind.
+
+// faultSides is bothSides with checkNoLeaks called on each side before its
+// harness starts, so that the goroutine count is taken without the
+// harness's goroutines and checked after the harness's cleanups.
+func faultSides(t *testing.T, setup func(*Conn), loop func(*Conn) error, f func(t *testing.T, s side)) {
+	for _, role := range []string{"server", "client"} {
+		t.Run(role, func(t *testing.T) {
+			checkNoLeaks(t)
+			f(t, makeSide(t, role, setup, loop))
+		})
+	}
+}
 
 // checkNoLeaks records the number of goroutines now and, when the test and
 // its other cleanups have ended, fails it unless the count has come back
@@ -61,8 +73,7 @@ func wantAbnormal(t *testing.T, err error) {
 // of the closing handshake.
 func TestPeerResets(t *testing.T) {
 	t.Run("mid-header", func(t *testing.T) {
-		bothSides(t, nil, nil, func(t *testing.T, s side) {
-			checkNoLeaks(t)
+		faultSides(t, nil, nil, func(t *testing.T, s side) {
 			f := s.peer.frame(true, OpBinary, make([]byte, 300))
 			s.peer.write(f[:2]) // of a 4-byte header (and the mask, from a client)
 			reset(t, s.peer)
@@ -70,8 +81,7 @@ func TestPeerResets(t *testing.T) {
 		})
 	})
 	t.Run("mid-payload", func(t *testing.T) {
-		bothSides(t, nil, nil, func(t *testing.T, s side) {
-			checkNoLeaks(t)
+		faultSides(t, nil, nil, func(t *testing.T, s side) {
 			f := s.peer.frame(true, OpBinary, make([]byte, 300))
 			s.peer.write(f[:len(f)-100])
 			reset(t, s.peer)
@@ -79,8 +89,7 @@ func TestPeerResets(t *testing.T) {
 		})
 	})
 	t.Run("mid-fragmented-message", func(t *testing.T) {
-		bothSides(t, nil, nil, func(t *testing.T, s side) {
-			checkNoLeaks(t)
+		faultSides(t, nil, nil, func(t *testing.T, s side) {
 			s.peer.send(false, OpText, []byte("first fragment, "))
 			s.peer.send(false, OpContinuation, []byte("second, "))
 			reset(t, s.peer)
@@ -91,8 +100,7 @@ func TestPeerResets(t *testing.T) {
 		// The package starts the closing handshake; the peer reads the close
 		// frame and resets instead of answering.
 		loop := func(c *Conn) error { return c.Close(StatusGoingAway, "restarting") }
-		bothSides(t, nil, loop, func(t *testing.T, s side) {
-			checkNoLeaks(t)
+		faultSides(t, nil, loop, func(t *testing.T, s side) {
 			s.peer.expectClose(StatusGoingAway)
 			reset(t, s.peer)
 			wantAbnormal(t, s.result())
@@ -101,8 +109,7 @@ func TestPeerResets(t *testing.T) {
 	t.Run("mid-close-payload", func(t *testing.T) {
 		// The peer starts the closing handshake and resets inside its close
 		// frame.
-		bothSides(t, nil, nil, func(t *testing.T, s side) {
-			checkNoLeaks(t)
+		faultSides(t, nil, nil, func(t *testing.T, s side) {
 			f := s.peer.frame(true, OpClose, closePayload(StatusNormalClosure, "bye"))
 			s.peer.write(f[:len(f)-2])
 			reset(t, s.peer)
@@ -114,8 +121,7 @@ func TestPeerResets(t *testing.T) {
 // TestPeerHalfCloses checks a peer that shuts down its side of TCP without
 // a close frame: reads end with 1006 and the package closes its side.
 func TestPeerHalfCloses(t *testing.T) {
-	bothSides(t, nil, nil, func(t *testing.T, s side) {
-		checkNoLeaks(t)
+	faultSides(t, nil, nil, func(t *testing.T, s side) {
 		s.peer.send(true, OpText, []byte("last words"))
 		s.peer.expectMessage(OpText, []byte("last words"))
 		s.peer.nc.(*net.TCPConn).CloseWrite()
@@ -128,8 +134,7 @@ func TestPeerHalfCloses(t *testing.T) {
 // are ignored (section 5.5.1: nothing follows a close frame): the handshake
 // completes with the peer's code.
 func TestGarbageAfterPeerClose(t *testing.T) {
-	bothSides(t, nil, nil, func(t *testing.T, s side) {
-		checkNoLeaks(t)
+	faultSides(t, nil, nil, func(t *testing.T, s side) {
 		f := s.peer.frame(true, OpClose, closePayload(StatusNormalClosure, "done"))
 		s.peer.write(append(f, "\xff\xfe not a frame at all \x00"...))
 		s.peer.expectClose(StatusNormalClosure)
@@ -149,8 +154,7 @@ func TestGarbageAfterPeerClose(t *testing.T) {
 func TestPeerNeverAnswersClose(t *testing.T) {
 	setup := func(c *Conn) { c.SetCloseTimeout(100 * time.Millisecond) }
 	loop := func(c *Conn) error { return c.Close(StatusNormalClosure, "") }
-	bothSides(t, setup, loop, func(t *testing.T, s side) {
-		checkNoLeaks(t)
+	faultSides(t, setup, loop, func(t *testing.T, s side) {
 		s.peer.expectClose(StatusNormalClosure)
 		// The peer keeps sending data, never a close frame.
 		go func() {
@@ -182,8 +186,7 @@ func TestPongArrivesLate(t *testing.T) {
 		}()
 		return echoServe(c)
 	}
-	bothSides(t, nil, loop, func(t *testing.T, s side) {
-		checkNoLeaks(t)
+	faultSides(t, nil, loop, func(t *testing.T, s side) {
 		h, payload, err := s.peer.readFrame()
 		if err != nil || h.Opcode != OpPing {
 			t.Fatalf("got %v frame, %v; want a ping", h.Opcode, err)
@@ -250,8 +253,7 @@ func TestCloseFromManyGoroutines(t *testing.T) {
 				}
 				return nil
 			}
-			bothSides(t, setup, loop, func(t *testing.T, s side) {
-				checkNoLeaks(t)
+			faultSides(t, setup, loop, func(t *testing.T, s side) {
 				// The peer reads nothing while the closes happen; then it
 				// drains whatever came, without answering.
 				if err := s.result(); err != nil {

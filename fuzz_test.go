@@ -20,9 +20,10 @@ package websocket
 //
 //   - fzdRefInflate: the standard library's compress/flate inflating a
 //     message as section 7.2.2 says, checked against tinflate
-//     (deflate_test.go, written from RFC 1951), since the package inflates
-//     with compress/flate too; tinflate also gives the distances the
-//     package's compressor (github.com/klauspost/compress) uses;
+//     (deflate_test.go, written from RFC 1951), since the package's
+//     inflater (inflate.go) accepts and rejects what compress/flate does;
+//     tinflate also gives the distances the package's compressor
+//     (github.com/klauspost/compress) uses;
 //   - fzRefParseExtensions and fzRefDeflateElement: the
 //     Sec-WebSocket-Extensions grammar (RFC 6455 section 9.1) and the
 //     parameters of section 7.1.
@@ -656,24 +657,11 @@ func fzReadAll(c *Conn, cfg fzReadConfig, maxMsgs int) (res fzReadResult) {
 			p, err := io.ReadAll(r)
 			return typ, p, err
 		}
-		var p []byte
-		zero := 0
-		piece := make([]byte, cfg.piece)
-		for {
-			n, err := r.Read(piece)
-			p = append(p, piece[:n]...)
-			if err == io.EOF {
-				return typ, p, nil
-			}
-			if err != nil {
-				return typ, nil, err
-			}
-			if n == 0 {
-				if zero++; zero > 1000 {
-					return typ, nil, errors.New("fuzz: the message reader keeps returning 0, nil")
-				}
-			}
+		p, _, err := fzReadMessage(r, nil, make([]byte, cfg.piece), math.MaxInt)
+		if err != nil {
+			return typ, nil, err
 		}
+		return typ, p, nil
 	}
 	var buf []byte
 	for {
@@ -692,6 +680,38 @@ func fzReadAll(c *Conn, cfg fzReadConfig, maxMsgs int) (res fzReadResult) {
 			return res
 		}
 	}
+}
+
+// fzReadMessage reads r to its end, or until p holds at least max bytes,
+// appending to p: a chunk at a time when chunk is not nil, else into p's
+// spare capacity, growing it only when it is full. whole says r reached its
+// end (io.EOF, which is not returned). A reader that keeps returning 0, nil
+// is an error.
+func fzReadMessage(r io.Reader, p, chunk []byte, max int) (_ []byte, whole bool, err error) {
+	zero := 0
+	for len(p) < max {
+		var n int
+		if chunk != nil {
+			n, err = r.Read(chunk)
+			p = append(p, chunk[:n]...)
+		} else {
+			p = slices.Grow(p, 1) // only if the Conn returned more than the limit
+			n, err = r.Read(p[len(p):cap(p)])
+			p = p[:len(p)+n]
+		}
+		if err == io.EOF {
+			return p, true, nil
+		}
+		if err != nil {
+			return p, false, err
+		}
+		if n == 0 {
+			if zero++; zero > 1000 {
+				return p, false, errors.New("fuzz: the message reader keeps returning 0, nil")
+			}
+		}
+	}
+	return p, false, nil
 }
 
 // fzReadStream reads stream with a new Conn as cfg says and checks that it
@@ -1546,9 +1566,9 @@ func fzdRefInflate(p, dict []byte, max int) (out []byte, over, ok bool) {
 	}
 	in := append(bytes.Clone(p), fzdTail...)
 	out, over, ok, boundary := fzdStdRefInflate(in, dict, max)
-	// The package inflates with compress/flate too: check the verdict
-	// against tinflate, written from RFC 1951 alone, where its output is
-	// bounded.
+	// The package's inflater holds to compress/flate's verdicts: check
+	// them against tinflate, written from RFC 1951 alone, where its output
+	// is bounded.
 	var res tinflateResult
 	var err error
 	if !over && (boundary || len(in) <= 4096) {
@@ -1689,24 +1709,26 @@ func (m *fzdMsg) frames(key *[4]byte, pingNo *int) []byte {
 			m.pingPayloads = append(m.pingPayloads, p)
 			out = append(out, fzEncodeFrame(true, 0, 9, key, p)...)
 		}
-		op, rsv := byte(0), byte(0)
+		op := byte(0)
 		if i == 0 {
 			op = byte(m.typ)
 		}
-		if i == 0 && !m.plain || i > 0 && m.rsv1Cont {
-			rsv = 4
-		}
 		fin := i+2 == len(bounds) && !m.emptyLast
-		out = append(out, fzEncodeFrame(fin, rsv, op, key, m.payload[bounds[i]:bounds[i+1]])...)
+		out = append(out, fzEncodeFrame(fin, m.rsv(i == 0), op, key, m.payload[bounds[i]:bounds[i+1]])...)
 	}
 	if m.emptyLast {
-		var rsv byte
-		if m.rsv1Cont {
-			rsv = 4
-		}
-		out = append(out, fzEncodeFrame(true, rsv, 0, key, nil)...)
+		out = append(out, fzEncodeFrame(true, m.rsv(false), 0, key, nil)...)
 	}
 	return out
+}
+
+// rsv returns the RSV bits of m's first frame (first) or of a continuation
+// frame: RSV1 on the first when compressed, on the others with rsv1Cont.
+func (m *fzdMsg) rsv(first bool) byte {
+	if first && !m.plain || !first && m.rsv1Cont {
+		return 4
+	}
+	return 0
 }
 
 // fzdRefMessages says what reading msgs with a read limit of limit must
@@ -1780,12 +1802,19 @@ func fzdRefMessages(msgs []fzdMsg, limit int, bits int, noContext bool) []fzdWan
 		if !w.ok {
 			return wants
 		}
-		hist = append(hist, out...)
-		if len(hist) > 1<<16 {
-			hist = slices.Clone(hist[len(hist)-1<<15:])
-		}
+		hist = fzdAppendHistory(hist, out)
 	}
 	return wants
+}
+
+// fzdAppendHistory appends msg to hist, the messages inflated so far,
+// keeping no more than the largest window (32 KiB) once it passes 64 KiB.
+func fzdAppendHistory(hist, msg []byte) []byte {
+	hist = append(hist, msg...)
+	if len(hist) > 1<<16 {
+		hist = slices.Clone(hist[len(hist)-1<<15:])
+	}
+	return hist
 }
 
 // fzdGot is what reading one message gave.
@@ -1809,35 +1838,9 @@ func fzdReadAll(c *Conn, msgs []fzdMsg, limit, api, piece, bufCap int, measure b
 	}
 	space := make([]byte, 0, limit+piece+1)
 	chunk := make([]byte, piece)
-	// read reads r to its end, or at least max bytes; in pieces, or into
-	// all the space there is.
-	read := func(r io.Reader, max int, pieces bool) ([]byte, bool, error) {
-		p := space[:0]
-		zero := 0
-		for len(p) < max {
-			var n int
-			var err error
-			if pieces {
-				n, err = r.Read(chunk)
-				p = append(p, chunk[:n]...)
-			} else {
-				p = slices.Grow(p, 1) // only if the Conn returned more than the limit
-				n, err = r.Read(p[len(p):cap(p)])
-				p = p[:len(p)+n]
-			}
-			if err == io.EOF {
-				return p, true, nil
-			}
-			if err != nil {
-				return p, false, err
-			}
-			if n == 0 {
-				if zero++; zero > 1000 {
-					return p, false, errors.New("fuzz: the message reader keeps returning 0, nil")
-				}
-			}
-		}
-		return p, false, nil
+	var pieces []byte // API 3 reads a message in pieces; 2 into all the space there is
+	if api == 3 {
+		pieces = chunk
 	}
 	for i := 0; ; i++ {
 		if i > len(msgs) {
@@ -1861,9 +1864,9 @@ func fzdReadAll(c *Conn, msgs []fzdMsg, limit, api, piece, bufCap int, measure b
 			g.typ, r, err = c.NextReader(ctx)
 			if err == nil {
 				if abandon {
-					g.data, g.whole, err = read(r, piece, true)
+					g.data, g.whole, err = fzReadMessage(r, space[:0], chunk, piece)
 				} else {
-					g.data, g.whole, err = read(r, math.MaxInt, api == 3)
+					g.data, g.whole, err = fzReadMessage(r, space[:0], pieces, math.MaxInt)
 				}
 			}
 		}
@@ -2292,10 +2295,7 @@ func FuzzCompressRoundTrip(f *testing.F) {
 				t.Fatalf("message %d (%s, %d bits, context takeover %v, %d bytes of history, level %d): its payload % x: %v",
 					i, fzAbbrev(m.fzMessage), bits, !noContext, len(dict), level, fzdAbbrevBytes(payload), err)
 			}
-			hist = append(hist, m.data...)
-			if len(hist) > 1<<16 {
-				hist = slices.Clone(hist[len(hist)-1<<15:])
-			}
+			hist = fzdAppendHistory(hist, m.data)
 		}
 		if closeAtEnd {
 			if h, complete := fzRefParseHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
@@ -2483,7 +2483,7 @@ func fzRefDeflateElement(e fzExt, offer bool) (d fzDeflateElement, ok bool) {
 		return d, false
 	}
 	bitsValue := func(p fzExtParam) int {
-		if len(p.value) == 1 && p.value[0] == '8' || len(p.value) == 1 && p.value[0] == '9' {
+		if len(p.value) == 1 && (p.value[0] == '8' || p.value[0] == '9') {
 			return int(p.value[0] - '0')
 		}
 		if len(p.value) == 2 && p.value[0] == '1' && p.value[1] >= '0' && p.value[1] <= '5' {
@@ -3514,9 +3514,9 @@ func fzInflateSeeds() []fzSeed {
 	// table of an earlier block, or of an earlier message through its
 	// pooled decompressors: its huffmanDecoder.init returns early for an
 	// empty code without clearing the lookup table it keeps across blocks
-	// and Reset. compress/flate and tinflate find the data corrupt, and the
-	// package now inflates with compress/flate. With the old decompressor
-	// the first two seeds with a match failed only after other seeds had
+	// and Reset. compress/flate and tinflate find the data corrupt, and so
+	// does the package's own inflater. With klauspost's decompressor the
+	// first two seeds with a match failed only after other seeds had
 	// left a table in the pool; the one with both blocks always failed.)
 	distCode, noDistCode := fzdDynamicPayload(true, 1), fzdDynamicPayload(true, 0)
 	add("empty-distance-code-literals", fzdDynamicPayload(false, 1, 0), nil, defaultLimit, 0, 1)

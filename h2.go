@@ -105,14 +105,10 @@ func (t *HTTP2Transport) cache(scheme string, rt http.RoundTripper) {
 var errNoH2 = errors.New("websocket: server did not choose HTTP/2")
 
 // roundTrip sends the request newReq makes on a connection to u's host,
-// reusing one when t has one. It returns errNoH2 and the connection when
-// TLS negotiated HTTP/1.1.
-func (t *HTTP2Transport) roundTrip(ctx context.Context, u *url.URL, opts *DialOptions, newReq func() *http.Request) (*http.Response, net.Conn, error) {
+// reusing one when t has one for scheme, the request's (http or https). It
+// returns errNoH2 and the connection when TLS negotiated HTTP/1.1.
+func (t *HTTP2Transport) roundTrip(ctx context.Context, u *url.URL, scheme string, opts *DialOptions, newReq func() *http.Request) (*http.Response, net.Conn, error) {
 	tr := t.transport()
-	scheme := "http"
-	if u.Scheme == "wss" {
-		scheme = "https"
-	}
 	if rt := t.cached(scheme); rt != nil {
 		resp, err := rt.RoundTrip(newReq())
 		var nc interface{ IsHTTP2NoCachedConnError() }
@@ -259,7 +255,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 		return err
 	}
 
-	resp, nc, err := opts.HTTP2.roundTrip(ctx, u, opts, newReq)
+	resp, nc, err := opts.HTTP2.roundTrip(ctx, u, target.Scheme, opts, newReq)
 	switch {
 	case errors.Is(err, errNoH2):
 		abort()
@@ -267,10 +263,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 	case isNoExtendedConnect(err), errors.Is(err, errNoH2C):
 		abort()
 		nc, err := dialTransport(ctx, u, opts, nil)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return nil, nil, nc, nil
+		return nil, nil, nc, err
 	case err != nil:
 		abort()
 		return nil, nil, nil, handshakeErr(fmt.Errorf("websocket: HTTP/2 handshake: %w", err))
@@ -328,23 +321,8 @@ func (b *requestBody) Close() error {
 // acceptH2 is Accept for a request made with HTTP/2's extended CONNECT
 // (RFC 8441 section 5).
 func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
-	var status int
-	var err error
-	switch p := r.Header.Get(":protocol"); {
-	case !strings.EqualFold(p, "websocket"):
-		status, err = http.StatusBadRequest, fmt.Errorf("websocket: HTTP/2 CONNECT for protocol %q, not websocket", p)
-	case !singleValue(r.Header, "Sec-WebSocket-Version", "13"):
-		status, err = http.StatusUpgradeRequired, errors.New("websocket: Sec-WebSocket-Version is not 13")
-	case !opts.InsecureSkipOriginCheck:
-		if err = checkOrigin(r, opts.OriginPatterns); err != nil {
-			status = http.StatusForbidden
-		}
-	}
-	if err != nil {
-		refuse(w, status, err)
-		return nil, err
-	}
-	subprotocol, deflate, compress, err := negotiate(w, r, opts)
+	status, err := checkH2Request(r)
+	subprotocol, deflate, compress, err := admit(w, r, opts, status, err)
 	if err != nil {
 		return nil, err
 	}
@@ -385,6 +363,19 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 		s.mu.Unlock()
 	})
 	return c, nil
+}
+
+// checkH2Request checks an extended CONNECT (RFC 8441 section 4), as
+// checkRequest checks an HTTP/1.1 upgrade, and returns the status to refuse
+// it with and why.
+func checkH2Request(r *http.Request) (status int, err error) {
+	switch p := r.Header.Get(":protocol"); {
+	case !strings.EqualFold(p, "websocket"):
+		return http.StatusBadRequest, fmt.Errorf("websocket: HTTP/2 CONNECT for protocol %q, not websocket", p)
+	case !singleValue(r.Header, "Sec-WebSocket-Version", "13"):
+		return http.StatusUpgradeRequired, errors.New("websocket: Sec-WebSocket-Version is not 13")
+	}
+	return 0, nil
 }
 
 // streamReadBufSize is the size of the buffer a stream's reading goroutine
@@ -462,9 +453,14 @@ func (s *streamReader) SetReadDeadline(t time.Time) error { return s.p.SetReadDe
 // pipeErr makes the error of a closed pipe the error of a closed net.Conn.
 func pipeErr(op string, err error) error {
 	if errors.Is(err, io.ErrClosedPipe) {
-		return &net.OpError{Op: op, Net: "http2", Err: net.ErrClosed}
+		return errClosedStream(op)
 	}
 	return err
+}
+
+// errClosedStream is the error of op on a stream already closed.
+func errClosedStream(op string) error {
+	return &net.OpError{Op: op, Net: "http2", Err: net.ErrClosed}
 }
 
 // clientStream is a client's HTTP/2 stream as a net.Conn. Writes go
@@ -501,7 +497,7 @@ const h2CloseWait = time.Second
 // Close ends the stream: with END_STREAM once the server has ended its
 // side, with RST_STREAM (CANCEL) otherwise.
 func (s *clientStream) Close() error {
-	err := error(&net.OpError{Op: "close", Net: "http2", Err: net.ErrClosed})
+	err := errClosedStream("close")
 	s.closeOnce.Do(func() {
 		err = nil
 		if s.sawEOF() {
@@ -556,7 +552,7 @@ func (s *serverStream) Write(p []byte) (int, error) {
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		return 0, &net.OpError{Op: "write", Net: "http2", Err: net.ErrClosed}
+		return 0, errClosedStream("write")
 	case s.ended:
 		s.mu.Unlock()
 		return 0, errStreamEnded
@@ -592,7 +588,7 @@ func (s *serverStream) Write(p []byte) (int, error) {
 	case err == nil:
 		return n, nil
 	case s.closed:
-		return n, &net.OpError{Op: "write", Net: "http2", Err: net.ErrClosed}
+		return n, errClosedStream("write")
 	case expired:
 		s.broken = &net.OpError{Op: "write", Net: "http2", Err: streamResetAtDeadline{}}
 	default:
@@ -640,7 +636,7 @@ func (s *serverStream) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return &net.OpError{Op: "close", Net: "http2", Err: net.ErrClosed}
+		return errClosedStream("close")
 	}
 	s.closed = true
 	if !s.ended {
@@ -694,25 +690,20 @@ func (t *frameTracker) closeSent() bool { return t.op == OpClose && t.remain == 
 func (t *frameTracker) advance(p []byte) bool {
 	for len(p) > 0 {
 		if t.remain > 0 {
-			k := int64(len(p))
-			if k > t.remain {
-				k = t.remain
-			}
+			k := min(int64(len(p)), t.remain)
 			t.remain -= k
 			p = p[k:]
 			continue
 		}
-		need := 2
-		if t.nh >= 2 {
-			need = headerSize(t.hdr[1])
+		// Gather the header, with perhaps some payload after it, and let
+		// ParseHeader tell its size: one look at it per frame.
+		k := copy(t.hdr[t.nh:], p)
+		h, n, err := ParseHeader(t.hdr[:t.nh+k])
+		if err == ErrShortHeader {
+			t.nh += k // p was shorter than the header's rest
+			return false
 		}
-		k := copy(t.hdr[t.nh:need], p)
-		t.nh += k
-		p = p[k:]
-		if t.nh < 2 || t.nh < headerSize(t.hdr[1]) {
-			continue
-		}
-		h, _, err := ParseHeader(t.hdr[:t.nh])
+		p = p[n-t.nh:]
 		t.nh = 0
 		if err == nil {
 			t.remain, t.op = h.Length, h.Opcode

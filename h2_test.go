@@ -75,7 +75,21 @@ type h2Event struct {
 // 4002; /abort calls CloseNow; /ping pings the client and reports it;
 // /deadline reads once past a deadline and then echoes; /http answers an
 // ordinary request with r.Proto.
-func newH2Server(t *testing.T, useTLS bool, opts AcceptOptions) *h2Server {
+func newH2Server(t testing.TB, useTLS bool, opts AcceptOptions) *h2Server {
+	t.Helper()
+	return startH2Server(t, useTLS, true, opts, nil)
+}
+
+// newH2ServerNoH2 starts a server that speaks HTTP/1.1 only.
+func newH2ServerNoH2(t *testing.T, useTLS bool) *h2Server {
+	t.Helper()
+	return startH2Server(t, useTLS, false, AcceptOptions{}, nil)
+}
+
+// startH2Server starts the server of newH2Server, with HTTP/2 (over TLS,
+// or h2c) only when useH2 is set, and with config applied to its
+// http.Server before it starts when config is not nil.
+func startH2Server(t testing.TB, useTLS, useH2 bool, opts AcceptOptions, config func(*http.Server)) *h2Server {
 	t.Helper()
 	s := &h2Server{events: make(chan h2Event, 100), opts: opts}
 	mux := http.NewServeMux()
@@ -90,15 +104,20 @@ func newH2Server(t *testing.T, useTLS bool, opts AcceptOptions) *h2Server {
 			s.conns.Add(1)
 		}
 	}
+	if config != nil {
+		config(srv.Config)
+	}
 	if useTLS {
-		srv.EnableHTTP2 = true
+		srv.EnableHTTP2 = useH2
 		srv.StartTLS()
 		s.url = "wss://" + srv.Listener.Addr().String()
 	} else {
-		var p http.Protocols
-		p.SetHTTP1(true)
-		p.SetUnencryptedHTTP2(true)
-		srv.Config.Protocols = &p
+		if useH2 {
+			var p http.Protocols
+			p.SetHTTP1(true)
+			p.SetUnencryptedHTTP2(true)
+			srv.Config.Protocols = &p
+		}
 		srv.Start()
 		s.url = "ws://" + srv.Listener.Addr().String()
 	}
@@ -131,18 +150,8 @@ func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done() // the client resets the stream
 		return
 	case "/flood":
-		// Write to a client that does not read until flow control stops
-		// the writes and the deadline passes.
-		msg := make([]byte, 64<<10)
-		for {
-			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-			err := c.WriteMessage(wctx, MessageBinary, msg)
-			cancel()
-			if err != nil {
-				ev.err = err
-				return
-			}
-		}
+		ev.err = writeUntilBlocked(c)
+		return
 	case "/ping":
 		done := make(chan error, 1)
 		go func() {
@@ -204,6 +213,21 @@ func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		buf = msg
+	}
+}
+
+// writeUntilBlocked writes to a peer that does not read until flow control
+// stops the writes and a write's deadline passes, and returns that write's
+// error.
+func writeUntilBlocked(c *Conn) error {
+	msg := make([]byte, 64<<10)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.WriteMessage(ctx, MessageBinary, msg)
+		cancel()
+		if err != nil {
+			return err
+		}
 	}
 }
 
@@ -270,27 +294,50 @@ func dialEcho(t *testing.T, serverURL string, opts *DialOptions) (*Conn, *http.R
 	return c, resp, string(proto)
 }
 
-func h2Modes() []struct {
-	name string
-	tls  bool
-} {
-	return []struct {
+// forH2Modes runs test in a subtest over h2c and in one over TLS.
+func forH2Modes(t *testing.T, test func(t *testing.T, useTLS bool)) {
+	for _, mode := range []struct {
 		name string
 		tls  bool
-	}{{"h2c", false}, {"tls", true}}
+	}{{"h2c", false}, {"tls", true}} {
+		t.Run(mode.name, func(t *testing.T) { test(t, mode.tls) })
+	}
+}
+
+// dialH2Path checks the test for leaked goroutines, starts a server (over
+// TLS or h2c) and dials path on it, over HTTP/2, recording the client
+// connection's frames in f when f is not nil. The connection is closed when
+// the test ends.
+func dialH2Path(t *testing.T, useTLS bool, path string, f *h2Frames) (*h2Server, *Conn) {
+	t.Helper()
+	checkNoLeaks(t)
+	s := newH2Server(t, useTLS, AcceptOptions{})
+	opts := s.dialOptions(t)
+	if f != nil {
+		opts.NetDialContext = f.dial
+	}
+	c, resp, err := Dial(context.Background(), s.url+path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("dialled over %s", resp.Proto)
+	}
+	return s, c
 }
 
 func TestH2Echo(t *testing.T) {
-	for _, mode := range h2Modes() {
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
 		for _, compress := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/compress=%v", mode.name, compress), func(t *testing.T) {
+			t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
 				checkNoLeaks(t)
 				var aopts AcceptOptions
 				aopts.Subprotocols = []string{"chat"}
 				if compress {
 					aopts.Compression = &CompressionOptions{}
 				}
-				s := newH2Server(t, mode.tls, aopts)
+				s := newH2Server(t, useTLS, aopts)
 				opts := s.dialOptions(t)
 				opts.Subprotocols = []string{"other", "chat"}
 				opts.Header = http.Header{"X-Client": {"hello"}}
@@ -337,125 +384,101 @@ func TestH2Echo(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }
 
 // TestH2Fragmented sends messages in several frames each way: ours with
 // NextWriter, whose frames hold 16 KiB, and the server's echo through
 // NextWriter too.
 func TestH2Fragmented(t *testing.T) {
-	for _, mode := range h2Modes() {
-		t.Run(mode.name, func(t *testing.T) {
-			checkNoLeaks(t)
-			s := newH2Server(t, mode.tls, AcceptOptions{})
-			ctx := context.Background()
-			c, _, err := Dial(ctx, s.url+"/stream", s.dialOptions(t))
-			if err != nil {
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
+		s, c := dialH2Path(t, useTLS, "/stream", nil)
+		ctx := context.Background()
+		msg := bytes.Repeat([]byte("fragmented "), 10000) // 110 KB
+		w, err := c.NextWriter(ctx, MessageText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := msg; len(p) > 0; {
+			k := min(len(p), 7000)
+			if _, err := w.Write(p[:k]); err != nil {
 				t.Fatal(err)
 			}
-			defer c.CloseNow()
-			msg := bytes.Repeat([]byte("fragmented "), 10000) // 110 KB
-			w, err := c.NextWriter(ctx, MessageText)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for p := msg; len(p) > 0; {
-				k := min(len(p), 7000)
-				if _, err := w.Write(p[:k]); err != nil {
-					t.Fatal(err)
-				}
-				p = p[k:]
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			_, got, err := c.ReadMessage(ctx, nil)
-			if err != nil || !bytes.Equal(got, msg) {
-				t.Fatalf("echo of %d bytes: %d bytes, %v", len(msg), len(got), err)
-			}
-			if err := c.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-			s.event(t)
-		})
-	}
+			p = p[k:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.ReadMessage(ctx, nil)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("echo of %d bytes: %d bytes, %v", len(msg), len(got), err)
+		}
+		if err := c.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+		s.event(t)
+	})
 }
 
 func TestH2PingPong(t *testing.T) {
-	for _, mode := range h2Modes() {
-		t.Run(mode.name, func(t *testing.T) {
-			checkNoLeaks(t)
-			s := newH2Server(t, mode.tls, AcceptOptions{})
-			ctx := context.Background()
-			c, _, err := Dial(ctx, s.url+"/ping", s.dialOptions(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.CloseNow()
-			var pinged atomic.Bool
-			c.OnPing(func([]byte) { pinged.Store(true) })
-			// The server's ping is answered by our reads; its handler then
-			// sends a message.
-			_, msg, err := c.ReadMessage(ctx, nil)
-			if err != nil || string(msg) != "server ping answered" || !pinged.Load() {
-				t.Fatalf("after the server's ping: %q, %v, pinged %v", msg, err, pinged.Load())
-			}
-			// Our ping is answered by the server's reads; ours must go on
-			// to see the pong.
-			reads := make(chan error, 1)
-			go func() {
-				_, _, err := c.ReadMessage(ctx, nil)
-				reads <- err
-			}()
-			if _, err := c.Ping(ctx); err != nil {
-				t.Fatalf("Ping: %v", err)
-			}
-			if err := c.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-			<-reads
-			s.event(t)
-		})
-	}
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
+		s, c := dialH2Path(t, useTLS, "/ping", nil)
+		ctx := context.Background()
+		var pinged atomic.Bool
+		c.OnPing(func([]byte) { pinged.Store(true) })
+		// The server's ping is answered by our reads; its handler then
+		// sends a message.
+		_, msg, err := c.ReadMessage(ctx, nil)
+		if err != nil || string(msg) != "server ping answered" || !pinged.Load() {
+			t.Fatalf("after the server's ping: %q, %v, pinged %v", msg, err, pinged.Load())
+		}
+		// Our ping is answered by the server's reads; ours must go on
+		// to see the pong.
+		reads := make(chan error, 1)
+		go func() {
+			_, _, err := c.ReadMessage(ctx, nil)
+			reads <- err
+		}()
+		if _, err := c.Ping(ctx); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+		if err := c.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+		<-reads
+		s.event(t)
+	})
 }
 
 // TestH2Deadline checks that a read or a write stopped by a deadline
 // leaves the stream usable, on both sides.
 func TestH2Deadline(t *testing.T) {
-	for _, mode := range h2Modes() {
-		t.Run(mode.name, func(t *testing.T) {
-			checkNoLeaks(t)
-			s := newH2Server(t, mode.tls, AcceptOptions{})
-			ctx := context.Background()
-			c, _, err := Dial(ctx, s.url+"/deadline", s.dialOptions(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.CloseNow()
-			c.SetReadDeadline(time.Unix(1, 0))
-			if _, _, err := c.ReadMessage(ctx, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("read past the deadline: %v", err)
-			}
-			c.SetReadDeadline(time.Time{})
-			c.SetWriteDeadline(time.Unix(1, 0))
-			if err := c.WriteMessage(ctx, MessageText, []byte("never sent")); !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("write past the deadline: %v", err)
-			}
-			c.SetWriteDeadline(time.Time{})
-			if err := c.WriteMessage(ctx, MessageText, []byte("still there")); err != nil {
-				t.Fatal(err)
-			}
-			if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "still there" {
-				t.Fatalf("echo after the deadline: %q, %v", msg, err)
-			}
-			if err := c.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-			if ev := s.event(t); CloseStatus(ev.err) != StatusNormalClosure {
-				t.Fatalf("server: %v", ev.err)
-			}
-		})
-	}
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
+		s, c := dialH2Path(t, useTLS, "/deadline", nil)
+		ctx := context.Background()
+		c.SetReadDeadline(time.Unix(1, 0))
+		if _, _, err := c.ReadMessage(ctx, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read past the deadline: %v", err)
+		}
+		c.SetReadDeadline(time.Time{})
+		c.SetWriteDeadline(time.Unix(1, 0))
+		if err := c.WriteMessage(ctx, MessageText, []byte("never sent")); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write past the deadline: %v", err)
+		}
+		c.SetWriteDeadline(time.Time{})
+		if err := c.WriteMessage(ctx, MessageText, []byte("still there")); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "still there" {
+			t.Fatalf("echo after the deadline: %q, %v", msg, err)
+		}
+		if err := c.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+		if ev := s.event(t); CloseStatus(ev.err) != StatusNormalClosure {
+			t.Fatalf("server: %v", ev.err)
+		}
+	})
 }
 
 // h2Frames records the HTTP/2 frames a client connection sends and
@@ -501,9 +524,9 @@ type h2StreamEnd struct {
 	resets    []uint32 // the error codes of RST_STREAM frames
 }
 
-// ends parses the recorded bytes (the client's, after the preface, or the
-// server's) and returns how stream id was ended.
-func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
+// each parses the recorded bytes (the client's, after the preface, or the
+// server's) and calls fn with each whole frame of stream id.
+func (f *h2Frames) each(client bool, id uint32, fn func(typ, flags byte, payload []byte)) {
 	f.mu.Lock()
 	b := f.got
 	if client {
@@ -511,19 +534,22 @@ func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
 	}
 	b = bytes.Clone(b)
 	f.mu.Unlock()
-	var e h2StreamEnd
 	for len(b) >= 9 {
 		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
-		typ, flags := b[3], b[4]
-		sid := binary.BigEndian.Uint32(b[5:9]) & 0x7fffffff
 		if len(b) < 9+n {
 			break
 		}
-		payload := b[9 : 9+n]
-		b = b[9+n:]
-		if sid != id {
-			continue
+		if binary.BigEndian.Uint32(b[5:9])&0x7fffffff == id {
+			fn(b[3], b[4], b[9:9+n])
 		}
+		b = b[9+n:]
+	}
+}
+
+// ends returns how stream id was ended, by the client or by the server.
+func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
+	var e h2StreamEnd
+	f.each(client, id, func(typ, flags byte, payload []byte) {
 		switch typ {
 		case 0x0, 0x1: // DATA, HEADERS
 			if flags&0x1 != 0 {
@@ -532,31 +558,19 @@ func (f *h2Frames) ends(client bool, id uint32) h2StreamEnd {
 		case 0x3: // RST_STREAM
 			e.resets = append(e.resets, binary.BigEndian.Uint32(payload))
 		}
-	}
+	})
 	return e
 }
 
 // dataSizes returns the payload sizes of the DATA frames of stream id, sent
 // by the client or by the server.
 func (f *h2Frames) dataSizes(client bool, id uint32) []int {
-	f.mu.Lock()
-	b := f.got
-	if client {
-		b = f.sent[min(len(f.sent), len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")):]
-	}
-	b = bytes.Clone(b)
-	f.mu.Unlock()
 	var sizes []int
-	for len(b) >= 9 {
-		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
-		if len(b) < 9+n {
-			break
+	f.each(client, id, func(typ, _ byte, payload []byte) {
+		if typ == 0x0 && len(payload) > 0 {
+			sizes = append(sizes, len(payload))
 		}
-		if b[3] == 0x0 && binary.BigEndian.Uint32(b[5:9])&0x7fffffff == id && n > 0 {
-			sizes = append(sizes, n)
-		}
-		b = b[9+n:]
-	}
+	})
 	return sizes
 }
 
@@ -596,19 +610,11 @@ func TestH2Close(t *testing.T) {
 		}
 		return true
 	}
+	endStream := func(e h2StreamEnd) bool { return e.endStream }
+	reset := func(e h2StreamEnd) bool { return len(e.resets) > 0 }
 	setup := func(t *testing.T, path string) (*h2Server, *h2Frames, *Conn) {
-		checkNoLeaks(t)
-		s := newH2Server(t, false, AcceptOptions{})
 		f := &h2Frames{}
-		opts := s.dialOptions(t)
-		opts.NetDialContext = f.dial
-		c, resp, err := Dial(context.Background(), s.url+path, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.ProtoMajor != 2 {
-			t.Fatalf("dialled over %s", resp.Proto)
-		}
+		s, c := dialH2Path(t, false, path, f)
 		return s, f, c
 	}
 	t.Run("client", func(t *testing.T) {
@@ -624,10 +630,10 @@ func TestH2Close(t *testing.T) {
 		if !errors.As(ev.err, &ce) || ce.Code != 4001 || ce.Reason != "bye from the client" {
 			t.Fatalf("server read %v, want 4001 and the reason", ev.err)
 		}
-		if e := f.waitEnds(t, true, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || len(e.resets) > 0 {
+		if e := f.waitEnds(t, true, endStream); !e.endStream || len(e.resets) > 0 {
 			t.Errorf("client ended its stream with %+v, want END_STREAM only", e)
 		}
-		if e := f.waitEnds(t, false, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || !noResetBut(e, h2NoError) {
+		if e := f.waitEnds(t, false, endStream); !e.endStream || !noResetBut(e, h2NoError) {
 			t.Errorf("server ended its stream with %+v, want END_STREAM", e)
 		}
 	})
@@ -642,7 +648,7 @@ func TestH2Close(t *testing.T) {
 			t.Fatalf("server's Close: %v", ev.err)
 		}
 		c.CloseNow() // closed already: changes nothing
-		if e := f.waitEnds(t, false, func(e h2StreamEnd) bool { return e.endStream }); !e.endStream || !noResetBut(e, h2NoError) {
+		if e := f.waitEnds(t, false, endStream); !e.endStream || !noResetBut(e, h2NoError) {
 			t.Errorf("server ended its stream with %+v, want END_STREAM", e)
 		}
 		if e := f.ends(true, 1); !noResetBut(e, h2NoError) {
@@ -659,21 +665,18 @@ func TestH2Close(t *testing.T) {
 		if CloseStatus(ev.err) != StatusAbnormalClosure {
 			t.Fatalf("server read %v, want 1006", ev.err)
 		}
-		has := func(e h2StreamEnd) bool { return len(e.resets) > 0 }
-		if e := f.waitEnds(t, true, has); len(e.resets) != 1 || e.resets[0] != h2Cancel || e.endStream {
+		if e := f.waitEnds(t, true, reset); len(e.resets) != 1 || e.resets[0] != h2Cancel || e.endStream {
 			t.Errorf("client ended its stream with %+v, want RST_STREAM CANCEL", e)
 		}
 	})
 	t.Run("server-abort", func(t *testing.T) {
 		s, f, c := setup(t, "/abort")
-		defer c.CloseNow()
 		_, _, err := c.ReadMessage(context.Background(), nil)
 		if CloseStatus(err) != StatusAbnormalClosure {
 			t.Fatalf("client read %v, want 1006", err)
 		}
 		s.event(t)
-		has := func(e h2StreamEnd) bool { return len(e.resets) > 0 }
-		if e := f.waitEnds(t, false, has); len(e.resets) == 0 || e.resets[0] != h2InternalError {
+		if e := f.waitEnds(t, false, reset); len(e.resets) == 0 || e.resets[0] != h2InternalError {
 			t.Errorf("server ended its stream with %+v, want RST_STREAM", e)
 		}
 	})
@@ -682,83 +685,81 @@ func TestH2Close(t *testing.T) {
 // TestH2Multiplexed opens many WebSockets on one HTTP/2 connection, with
 // ordinary requests on it at the same time.
 func TestH2Multiplexed(t *testing.T) {
-	for _, mode := range h2Modes() {
-		t.Run(mode.name, func(t *testing.T) {
-			checkNoLeaks(t)
-			s := newH2Server(t, mode.tls, AcceptOptions{})
-			tr := s.transport(t)
-			opts := &DialOptions{HTTP2: &HTTP2Transport{Transport: tr}, TLSConfig: s.tlsConfig(), Proxy: noProxy}
-			ctx := context.Background()
-			// The first WebSocket opens the connection; the others and the
-			// requests share it.
-			first, _, proto := dialEcho(t, s.url, opts)
-			if proto != "HTTP/2.0" {
-				t.Fatalf("over %s", proto)
-			}
-			const n = 20
-			errs := make(chan error, 2*n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Add(2)
-				go func() {
-					defer wg.Done()
-					errs <- func() error {
-						c, _, err := Dial(ctx, s.url+"/stream", opts)
-						if err != nil {
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
+		checkNoLeaks(t)
+		s := newH2Server(t, useTLS, AcceptOptions{})
+		tr := s.transport(t)
+		opts := &DialOptions{HTTP2: &HTTP2Transport{Transport: tr}, TLSConfig: s.tlsConfig(), Proxy: noProxy}
+		ctx := context.Background()
+		// The first WebSocket opens the connection; the others and the
+		// requests share it.
+		first, _, proto := dialEcho(t, s.url, opts)
+		if proto != "HTTP/2.0" {
+			t.Fatalf("over %s", proto)
+		}
+		const n = 20
+		errs := make(chan error, 2*n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				errs <- func() error {
+					c, _, err := Dial(ctx, s.url+"/stream", opts)
+					if err != nil {
+						return err
+					}
+					defer c.CloseNow()
+					msg := fmt.Appendf(nil, "message %d", i)
+					for range 10 {
+						if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
 							return err
 						}
-						defer c.CloseNow()
-						msg := fmt.Appendf(nil, "message %d", i)
-						for range 10 {
-							if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
-								return err
-							}
-							if _, got, err := c.ReadMessage(ctx, nil); err != nil || !bytes.Equal(got, msg) {
-								return fmt.Errorf("echo: %q, %v", got, err)
-							}
+						if _, got, err := c.ReadMessage(ctx, nil); err != nil || !bytes.Equal(got, msg) {
+							return fmt.Errorf("echo: %q, %v", got, err)
 						}
-						return c.Close(StatusNormalClosure, "")
-					}()
+					}
+					return c.Close(StatusNormalClosure, "")
 				}()
-				go func() {
-					defer wg.Done()
-					errs <- func() error {
-						resp, err := (&http.Client{Transport: tr}).Get(strings.Replace(s.url, "ws", "http", 1) + "/http")
-						if err != nil {
-							return err
-						}
-						defer resp.Body.Close()
-						b, err := io.ReadAll(resp.Body)
-						if err != nil || string(b) != "HTTP/2.0" {
-							return fmt.Errorf("request over %q, %v", b, err)
-						}
-						return nil
-					}()
+			}()
+			go func() {
+				defer wg.Done()
+				errs <- func() error {
+					resp, err := (&http.Client{Transport: tr}).Get(strings.Replace(s.url, "ws", "http", 1) + "/http")
+					if err != nil {
+						return err
+					}
+					defer resp.Body.Close()
+					b, err := io.ReadAll(resp.Body)
+					if err != nil || string(b) != "HTTP/2.0" {
+						return fmt.Errorf("request over %q, %v", b, err)
+					}
+					return nil
 				}()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
 			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
-			}
-			if err := first.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-			for range n + 1 {
-				s.event(t)
-			}
-			var remotes []string
-			s.remotes.Range(func(k, _ any) bool { remotes = append(remotes, k.(string)); return true })
-			if len(remotes) != 1 {
-				t.Errorf("requests came on %d connections, want 1: %v", len(remotes), remotes)
-			}
-			if mode.tls && s.conns.Load() != 1 {
-				t.Errorf("%d TLS connections, want 1", s.conns.Load())
-			}
-		})
-	}
+		}
+		if err := first.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+		for range n + 1 {
+			s.event(t)
+		}
+		var remotes []string
+		s.remotes.Range(func(k, _ any) bool { remotes = append(remotes, k.(string)); return true })
+		if len(remotes) != 1 {
+			t.Errorf("requests came on %d connections, want 1: %v", len(remotes), remotes)
+		}
+		if useTLS && s.conns.Load() != 1 {
+			t.Errorf("%d TLS connections, want 1", s.conns.Load())
+		}
+	})
 }
 
 // TestH2FallbackNoH2 dials a server that speaks HTTP/1.1 only. Over TLS,
@@ -788,27 +789,6 @@ func TestH2FallbackNoH2(t *testing.T) {
 			}
 		})
 	}
-}
-
-// newH2ServerNoH2 starts a server that speaks HTTP/1.1 only.
-func newH2ServerNoH2(t *testing.T, useTLS bool) *h2Server {
-	s := &h2Server{events: make(chan h2Event, 100)}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Server = srv
-	if useTLS {
-		srv.StartTLS()
-		s.url = "wss://" + srv.Listener.Addr().String()
-	} else {
-		srv.Start()
-		s.url = "ws://" + srv.Listener.Addr().String()
-	}
-	t.Cleanup(srv.Close)
-	return s
 }
 
 // TestH2FallbackNoExtendedConnect dials, over h2c and TLS, a server whose
@@ -997,26 +977,24 @@ func TestH2DataFrames(t *testing.T) {
 // HTTP/2 still takes HTTP/1.1 upgrades on the same port, and that both kinds
 // share the handler.
 func TestH2ServerTakesHTTP1(t *testing.T) {
-	for _, mode := range h2Modes() {
-		t.Run(mode.name, func(t *testing.T) {
-			checkNoLeaks(t)
-			s := newH2Server(t, mode.tls, AcceptOptions{})
-			h1, resp1, proto1 := dialEcho(t, s.url, &DialOptions{TLSConfig: s.tlsConfig(), Proxy: noProxy})
-			h2, resp2, proto2 := dialEcho(t, s.url, s.dialOptions(t))
-			if proto1 != "HTTP/1.1" || resp1.StatusCode != http.StatusSwitchingProtocols {
-				t.Errorf("without HTTP2: over %s, status %d", proto1, resp1.StatusCode)
+	forH2Modes(t, func(t *testing.T, useTLS bool) {
+		checkNoLeaks(t)
+		s := newH2Server(t, useTLS, AcceptOptions{})
+		h1, resp1, proto1 := dialEcho(t, s.url, &DialOptions{TLSConfig: s.tlsConfig(), Proxy: noProxy})
+		h2, resp2, proto2 := dialEcho(t, s.url, s.dialOptions(t))
+		if proto1 != "HTTP/1.1" || resp1.StatusCode != http.StatusSwitchingProtocols {
+			t.Errorf("without HTTP2: over %s, status %d", proto1, resp1.StatusCode)
+		}
+		if proto2 != "HTTP/2.0" || resp2.StatusCode != http.StatusOK {
+			t.Errorf("with HTTP2: over %s, status %d", proto2, resp2.StatusCode)
+		}
+		for _, c := range []*Conn{h1, h2} {
+			if err := c.Close(StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
 			}
-			if proto2 != "HTTP/2.0" || resp2.StatusCode != http.StatusOK {
-				t.Errorf("with HTTP2: over %s, status %d", proto2, resp2.StatusCode)
-			}
-			for _, c := range []*Conn{h1, h2} {
-				if err := c.Close(StatusNormalClosure, ""); err != nil {
-					t.Fatal(err)
-				}
-				s.event(t)
-			}
-		})
-	}
+			s.event(t)
+		}
+	})
 }
 
 // TestH2ServerTimeouts checks that http.Server's ReadTimeout and
@@ -1024,15 +1002,10 @@ func TestH2ServerTakesHTTP1(t *testing.T) {
 // WebSockets, as they do not on HTTP/1.1.
 func TestH2ServerTimeouts(t *testing.T) {
 	checkNoLeaks(t)
-	s := &h2Server{events: make(chan h2Event, 10)}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
-	srv.EnableHTTP2 = true
-	srv.Config.ReadTimeout = time.Second
-	srv.Config.WriteTimeout = time.Second
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	s.Server = srv
-	s.url = "wss://" + srv.Listener.Addr().String()
+	s := startH2Server(t, true, true, AcceptOptions{}, func(srv *http.Server) {
+		srv.ReadTimeout = time.Second
+		srv.WriteTimeout = time.Second
+	})
 	c, _, proto := dialEcho(t, s.url, s.dialOptions(t))
 	if proto != "HTTP/2.0" {
 		t.Fatalf("over %s", proto)
@@ -1060,14 +1033,7 @@ func BenchmarkH2Echo(b *testing.B) {
 			name = "h2c"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := &h2Server{events: make(chan h2Event, 10)}
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serveWebSocket))
-			var p http.Protocols
-			p.SetHTTP1(true)
-			p.SetUnencryptedHTTP2(true)
-			srv.Config.Protocols = &p
-			srv.Start()
-			defer srv.Close()
+			s := newH2Server(b, false, AcceptOptions{})
 			opts := &DialOptions{Proxy: noProxy}
 			if useH2 {
 				h2 := &HTTP2Transport{}
@@ -1075,7 +1041,7 @@ func BenchmarkH2Echo(b *testing.B) {
 				opts.HTTP2 = h2
 			}
 			ctx := context.Background()
-			c, _, err := Dial(ctx, "ws://"+srv.Listener.Addr().String()+"/echo", opts)
+			c, _, err := Dial(ctx, s.url+"/echo", opts)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -1107,36 +1073,15 @@ func BenchmarkH2Echo(b *testing.B) {
 // left behind.
 func TestH2BlockedWrites(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
-		checkNoLeaks(t)
-		s := newH2Server(t, false, AcceptOptions{})
-		ctx := context.Background()
-		c, _, err := Dial(ctx, s.url+"/noread", s.dialOptions(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg := make([]byte, 64<<10)
-		for {
-			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-			err = c.WriteMessage(wctx, MessageBinary, msg)
-			cancel()
-			if err != nil {
-				break
-			}
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
+		s, c := dialH2Path(t, false, "/noread", nil)
+		if err := writeUntilBlocked(c); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("blocked write: %v, want context.DeadlineExceeded", err)
 		}
 		c.CloseNow()
 		s.event(t)
 	})
 	t.Run("server", func(t *testing.T) {
-		checkNoLeaks(t)
-		s := newH2Server(t, false, AcceptOptions{})
-		c, _, err := Dial(context.Background(), s.url+"/flood", s.dialOptions(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
+		s, c := dialH2Path(t, false, "/flood", nil)
 		ev := s.event(t)
 		if !errors.Is(ev.err, context.DeadlineExceeded) && !errors.Is(ev.err, os.ErrDeadlineExceeded) {
 			t.Fatalf("blocked write: %v, want a deadline error", ev.err)
@@ -1153,4 +1098,45 @@ func TestH2BlockedWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestH2FrameTracker checks that frameTracker finds the ends of frames of
+// each header size, however the bytes are split into writes.
+func TestH2FrameTracker(t *testing.T) {
+	var stream []byte
+	var ends []int // offsets at which a frame ends
+	for _, h := range []Header{
+		{Fin: true, Opcode: OpText, Length: 0},
+		{Fin: true, Opcode: OpBinary, Length: 125, Masked: true},
+		{Fin: false, Opcode: OpText, Length: 126},
+		{Fin: true, Opcode: OpContinuation, Length: 70000, Masked: true},
+		{Fin: true, Opcode: OpPing, Length: 3},
+		{Fin: true, Opcode: OpClose, Length: 2, Masked: true},
+	} {
+		stream = AppendHeader(stream, h)
+		stream = append(stream, make([]byte, h.Length)...)
+		ends = append(ends, len(stream))
+	}
+	for _, step := range []int{1, 2, 3, 7, 13, 16 << 10, len(stream)} {
+		var tr frameTracker
+		var got []int
+		for off := 0; off < len(stream); off += step {
+			end := min(off+step, len(stream))
+			if tr.advance(stream[off:end]) {
+				got = append(got, end)
+			}
+		}
+		var want []int // the ends that fall at the end of a write
+		for _, e := range ends {
+			if e == len(stream) || e%step == 0 {
+				want = append(want, e)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("writes of %d bytes: frame ends at %v, want %v", step, got, want)
+		}
+		if !tr.closeSent() {
+			t.Errorf("writes of %d bytes: the close frame was not seen", step)
+		}
+	}
 }

@@ -80,16 +80,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return acceptH2(w, r, opts)
 	}
 	key, status, err := checkRequest(r)
-	if err == nil && !opts.InsecureSkipOriginCheck {
-		if err = checkOrigin(r, opts.OriginPatterns); err != nil {
-			status = http.StatusForbidden
-		}
-	}
-	if err != nil {
-		refuse(w, status, err)
-		return nil, err
-	}
-	subprotocol, deflate, compress, err := negotiate(w, r, opts)
+	subprotocol, deflate, compress, err := admit(w, r, opts, status, err)
 	if err != nil {
 		return nil, err
 	}
@@ -130,14 +121,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	// net/http keeps the hijacked reader and writer, with their 4 KiB
 	// buffers, for as long as the handler runs, which for a WebSocket is the
 	// connection's life; they are ours now and no longer used, so let their
-	// buffers go.
-	if brw != nil {
-		if brw.Reader != nil {
-			*brw.Reader = bufio.Reader{}
-		}
-		if brw.Writer != nil {
-			*brw.Writer = bufio.Writer{}
-		}
+	// buffers go. (AcceptConn's Hijack returns a reader alone.)
+	*brw.Reader = bufio.Reader{}
+	if brw.Writer != nil {
+		*brw.Writer = bufio.Writer{}
 	}
 	if compress {
 		c.deflate = newCompression(deflate, opts.Compression, false)
@@ -282,6 +269,23 @@ func cryptoRand(b []byte) {
 	if _, err := rand.Read(b); err != nil {
 		panic("websocket: reading random bytes: " + err.Error())
 	}
+}
+
+// admit finishes checking a handshake request r that the checks of its
+// protocol found wanting with status and err when err is non-nil: it checks
+// the Origin unless opts say not to, answers a request refused with an HTTP
+// error, and otherwise chooses the subprotocol and the compression.
+func admit(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, status int, err error) (subprotocol string, deflate deflateParams, compress bool, _ error) {
+	if err == nil && !opts.InsecureSkipOriginCheck {
+		if err = checkOrigin(r, opts.OriginPatterns); err != nil {
+			status = http.StatusForbidden
+		}
+	}
+	if err != nil {
+		refuse(w, status, err)
+		return "", deflateParams{}, false, err
+	}
+	return negotiate(w, r, opts)
 }
 
 // refuse answers a handshake request with an HTTP error.

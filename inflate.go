@@ -195,7 +195,6 @@ const (
 	atBlockHeader inflateState = iota
 	inStoredBlock
 	inHuffmanBlock
-	inflateDone
 )
 
 // inflater decodes one message's DEFLATE stream: the payload with the
@@ -223,7 +222,6 @@ type inflater struct {
 	lit, dist *huffTable
 	dynLit    huffTable
 	dynDist   huffTable
-	lengths   [maxNumLit + maxNumDist]uint8
 	err       error // io.EOF once the stream has ended
 }
 
@@ -240,7 +238,7 @@ func getInflater(in, dict []byte) *inflater {
 	f.state, f.final, f.err = atBlockHeader, false, nil
 	f.stored, f.copyLen = 0, 0
 	if len(in) == 0 {
-		f.state, f.err = inflateDone, io.EOF
+		f.err = io.EOF
 	}
 	return f
 }
@@ -314,10 +312,7 @@ func (f *inflater) consume(n uint) {
 }
 
 // fail ends the stream with err.
-func (f *inflater) fail(err error) {
-	f.err = err
-	f.state = inflateDone
-}
+func (f *inflater) fail(err error) { f.err = err }
 
 // symbol reads the next symbol of t's code, after refill. It fails the
 // stream when the input ends first or the bits are no code.
@@ -381,7 +376,6 @@ func (f *inflater) storedHeader() {
 	f.pos -= int(f.nb-f.fake) >> 3 // give back the whole bytes loaded
 	f.b, f.nb, f.fake = 0, 0, 0
 	if len(f.in)-f.pos < 4 {
-		f.pos = len(f.in)
 		f.fail(errTruncatedDeflate)
 		return
 	}
@@ -416,7 +410,7 @@ func (f *inflater) storedData() {
 // stored one that ends the input.
 func (f *inflater) endBlock() {
 	if f.final || f.state == inStoredBlock && f.pos == len(f.in) {
-		f.state, f.err = inflateDone, io.EOF
+		f.err = io.EOF
 		return
 	}
 	f.state = atBlockHeader
@@ -454,7 +448,8 @@ func (f *inflater) readCodes() bool {
 		f.fail(errCorruptDeflate)
 		return false
 	}
-	lengths := f.lengths[:nlit+ndist]
+	var all [maxNumLit + maxNumDist]uint8
+	lengths := all[:nlit+ndist]
 	for i := 0; i < len(lengths); {
 		f.refill()
 		sym, ok := f.symbol(cl)

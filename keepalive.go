@@ -69,10 +69,6 @@ func (c *Conn) abandon(wait time.Duration) error {
 		return ErrClosed
 	}
 	c.sendClose(StatusInternalError, "no pong in time", time.Now().Add(wait))
-	c.closeOnce.Do(func() {
-		c.lost = lost // before closed is closed, so readers see it
-		close(c.closed)
-		c.nc.Close()
-	})
+	c.closeTCPLost(lost)
 	return lost
 }

@@ -64,9 +64,8 @@ func TestKeepAliveTimeout(t *testing.T) {
 				return
 			}
 			if h.Opcode == OpClose {
-				code := StatusCode(p[0])<<8 | StatusCode(p[1])
-				if code != StatusInternalError {
-					t.Errorf("close frame with %v, want 1011", code)
+				if code, _, err := ParseClosePayload(p); code != StatusInternalError {
+					t.Errorf("close frame with %v, %v; want 1011", code, err)
 				}
 			}
 			seen <- h

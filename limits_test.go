@@ -16,6 +16,19 @@ import (
 // the read limit (conn_test.go), the decompressed size (deflate_test.go)
 // and the client's handshake limits (proxy_test.go).
 
+// limitsServe serves srv on a loopback listener until the test ends, and
+// returns the listener's address.
+func limitsServe(t *testing.T, srv *http.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
 // TestFragmentLimit checks that a message may arrive in up to the fragment
 // limit's number of frames and that one more fails the connection with
 // 1009, even when the frames are empty and the message never approaches
@@ -105,11 +118,7 @@ func TestSetCloseTimeout(t *testing.T) {
 // that the README's advice to set them is safe: a connection served by a
 // server with 100 ms timeouts still works after them.
 func TestAcceptClearsServerDeadlines(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{
+	addr := limitsServe(t, &http.Server{
 		ReadTimeout:  100 * time.Millisecond,
 		WriteTimeout: 100 * time.Millisecond,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -120,11 +129,9 @@ func TestAcceptClearsServerDeadlines(t *testing.T) {
 			defer c.CloseNow()
 			hsEchoServe(c)
 		}),
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 
-	c, _ := hsDial(t, "ws://"+ln.Addr().String()+"/", nil)
+	c, _ := hsDial(t, "ws://"+addr+"/", nil)
 	hsEchoRoundTrip(t, c, MessageText, "before the server's timeouts")
 	time.Sleep(300 * time.Millisecond)
 	hsEchoRoundTrip(t, c, MessageText, "after them")
@@ -135,21 +142,15 @@ func TestAcceptClearsServerDeadlines(t *testing.T) {
 // that sends its request a byte at a time is disconnected at the deadline
 // and the handler never runs.
 func TestSlowHandshakeCutOff(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	handled := make(chan struct{}, 1)
-	srv := &http.Server{
+	addr := limitsServe(t, &http.Server{
 		ReadHeaderTimeout: 200 * time.Millisecond,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			handled <- struct{}{}
 		}),
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,24 +229,18 @@ func TestWriteDeadlineUnblocksWriter(t *testing.T) {
 // http.Server.MaxHeaderBytes is refused (431) before the handler, and so
 // Accept, runs.
 func TestOversizedRequestHeaderRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	handled := make(chan struct{}, 1)
-	srv := &http.Server{
+	addr := limitsServe(t, &http.Server{
 		MaxHeaderBytes: 4 << 10,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			handled <- struct{}{}
 			Accept(w, r, nil)
 		}),
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
 	defer cancel()
-	_, resp, err := Dial(ctx, "ws://"+ln.Addr().String()+"/", &DialOptions{
+	_, resp, err := Dial(ctx, "ws://"+addr+"/", &DialOptions{
 		Header: http.Header{"Cookie": {strings.Repeat("c", 16<<10)}},
 	})
 	var he *HandshakeError

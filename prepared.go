@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 )
 
@@ -68,10 +67,7 @@ func (pm *PreparedMessage) Data() []byte { return pm.data }
 // of window bits and level and an empty dictionary, making it the first
 // time it is asked for.
 func (pm *PreparedMessage) compressedFrame(bits, level int) *preparedFrame {
-	if bits < 15 {
-		level = 0 // the custom-window encoder has no levels
-	}
-	key := preparedKey{bits, level}
+	key := preparedKey{bits, coderLevel(bits, level)}
 	pm.mu.Lock()
 	if pm.deflt == nil {
 		pm.deflt = make(map[preparedKey]*preparedFrame, 1)
@@ -121,35 +117,44 @@ func (c *Conn) WritePreparedMessage(ctx context.Context, pm *PreparedMessage) er
 	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
-	z := c.deflate
-	if !c.compressing() || len(pm.data) < z.threshold {
-		err := c.writePrepared(ctx, pm.plain, len(pm.plain)-len(pm.data))
-		c.msgSem.unlock()
-		return err
-	}
-	if !z.writeNoContext && z.writeBits > dictWindowBits {
-		// The compressor is kept between messages, and the peer expects
-		// its history: this connection compresses the message itself.
-		w := c.startWriter(ctx, pm.typ)
-		if _, err := w.Write(pm.data); err != nil {
-			w.Close()
-			return err
+	frame, head := pm.plain, len(pm.plain)-len(pm.data)
+	compress := c.compresses(pm)
+	var err error
+	if compress {
+		f := c.sharedFrame(pm)
+		if f == nil {
+			// The compressor is kept between messages, and the peer
+			// expects its history: this connection compresses the
+			// message itself.
+			return c.writeCompressed(ctx, pm.typ, pm.data)
 		}
-		return w.Close()
+		frame, head, err = f.frame, f.head, f.err
 	}
-	f := pm.compressedFrame(z.writeBits, z.level)
-	if f.err != nil {
-		c.msgSem.unlock()
-		return f.err
-	}
-	err := c.writePrepared(ctx, f.frame, f.head)
 	if err == nil {
+		err = c.writePrepared(ctx, frame, head)
+	}
+	if err == nil && compress {
 		// With context takeover the peer's window now ends with the
 		// message, and so must the history that primes our compressor.
-		z.compressed(pm.data)
+		c.deflate.compressed(pm.data)
 	}
 	c.msgSem.unlock()
 	return err
+}
+
+// compresses reports whether c sends pm compressed.
+func (c *Conn) compresses(pm *PreparedMessage) bool {
+	return c.compressing() && len(pm.data) >= c.deflate.threshold
+}
+
+// sharedFrame returns the compressed frame of pm that c sends, shared by
+// the connections that compress alike, or nil when c keeps its compressor
+// between messages, and so must compress pm itself.
+func (c *Conn) sharedFrame(pm *PreparedMessage) *preparedFrame {
+	if z := c.deflate; z.writeNoContext || z.writeBits <= dictWindowBits {
+		return pm.compressedFrame(z.writeBits, z.level)
+	}
+	return nil
 }
 
 // writePrepared writes frame, whose header is head bytes long, as
@@ -205,10 +210,10 @@ func (c *Conn) writeSharedLocked(ctx context.Context, pms []*PreparedMessage, ve
 			vec = append(vec, pm.plain)
 			continue
 		}
-		if !z.writeNoContext && z.writeBits > dictWindowBits {
+		f := c.sharedFrame(pm)
+		if f == nil {
 			return vec[:0], false, nil
 		}
-		f := pm.compressedFrame(z.writeBits, z.level)
 		if f.err != nil {
 			return vec[:0], true, f.err
 		}
@@ -219,13 +224,14 @@ func (c *Conn) writeSharedLocked(ctx context.Context, pms []*PreparedMessage, ve
 		clear(vec)
 		return vec[:0], true, err
 	}
-	bufs := net.Buffers(vec)
-	n, err := bufs.WriteTo(c.nc)
+	c.bufs = vec // a field, as a local would escape to the heap; frameSem guards it
+	n, err := c.bufs.WriteTo(c.nc)
+	c.bufs = nil
 	clear(vec) // do not hold on to the messages
 	if err := c.endWrite(ctx, stop, int(n), err); err != nil {
 		return vec[:0], true, err
 	}
-	if on && !z.writeNoContext {
+	if on {
 		for _, pm := range pms {
 			if len(pm.data) >= z.threshold {
 				z.compressed(pm.data)

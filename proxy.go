@@ -122,31 +122,28 @@ func useProxy(u *url.URL, noProxy string) bool {
 
 // dialProxy connects to target through the proxy at proxyURL.
 func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, target string, opts *DialOptions) (net.Conn, error) {
-	var nc net.Conn
-	var err error
+	addr := hostPort(proxyURL) // port 80 for http and no scheme, 443 for https
+	socks := false
 	switch proxyURL.Scheme {
-	case "http", "":
-		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "http", Host: proxyURL.Host}))
-	case "https":
-		nc, err = dial(ctx, "tcp", hostPort(&url.URL{Scheme: "https", Host: proxyURL.Host}))
-		if err == nil {
-			nc, err = tlsHandshake(ctx, nc, proxyURL.Hostname(), opts.TLSConfig)
-		}
+	case "http", "", "https":
 	case "socks5", "socks5h":
-		addr := proxyURL.Host
+		socks = true
 		if proxyURL.Port() == "" {
 			addr = net.JoinHostPort(proxyURL.Hostname(), "1080")
 		}
-		nc, err = dial(ctx, "tcp", addr)
 	default:
 		return nil, fmt.Errorf("websocket: proxy scheme %q is not supported", proxyURL.Scheme)
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err == nil && proxyURL.Scheme == "https" {
+		nc, err = tlsHandshake(ctx, nc, proxyURL.Hostname(), opts.TLSConfig, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("websocket: dialing proxy %s: %w", proxyURL.Host, err)
 	}
 	stop := bindContext(ctx, nc)
 	defer stop()
-	if strings.HasPrefix(proxyURL.Scheme, "socks5") {
+	if socks {
 		err = socksConnect(nc, proxyURL.User, target)
 	} else {
 		err = httpConnect(nc, proxyURL.User, target, opts)
@@ -229,15 +226,9 @@ func socksConnect(nc net.Conn, user *url.Userinfo, target string) error {
 	if user != nil {
 		method = socksUserPass
 	}
-	if _, err := nc.Write([]byte{socksVersion, 1, method}); err != nil {
-		return fmt.Errorf("websocket: writing to SOCKS5 proxy: %w", err)
-	}
 	var buf [2]byte
-	if _, err := io.ReadFull(nc, buf[:]); err != nil {
-		return fmt.Errorf("websocket: reading SOCKS5 proxy's method: %w", err)
-	}
-	if buf[0] != socksVersion {
-		return fmt.Errorf("websocket: SOCKS5 proxy answered with version %d", buf[0])
+	if err := socksExchange(nc, []byte{socksVersion, 1, method}, buf[:], "method"); err != nil {
+		return err
 	}
 	if buf[1] != method {
 		return errors.New("websocket: SOCKS5 proxy accepts no authentication method offered")
@@ -273,17 +264,10 @@ func socksConnect(nc net.Conn, user *url.Userinfo, target string) error {
 		req = append(append(req, socksAddrIPv6), ip.To16()...)
 	}
 	req = binary.BigEndian.AppendUint16(req, uint16(port))
-	if _, err := nc.Write(req); err != nil {
-		return fmt.Errorf("websocket: writing to SOCKS5 proxy: %w", err)
-	}
-
 	// The reply: version, status, reserved, and the bound address.
 	var reply [4]byte
-	if _, err := io.ReadFull(nc, reply[:]); err != nil {
-		return fmt.Errorf("websocket: reading SOCKS5 proxy's reply: %w", err)
-	}
-	if reply[0] != socksVersion {
-		return fmt.Errorf("websocket: SOCKS5 proxy answered with version %d", reply[0])
+	if err := socksExchange(nc, req, reply[:], "reply"); err != nil {
+		return err
 	}
 	if status := reply[1]; status != socksSucceeded {
 		msg := "unknown error"
@@ -308,6 +292,22 @@ func socksConnect(nc net.Conn, user *url.Userinfo, target string) error {
 	}
 	if _, err := io.CopyN(io.Discard, nc, int64(skip+2)); err != nil {
 		return fmt.Errorf("websocket: reading SOCKS5 proxy's reply: %w", err)
+	}
+	return nil
+}
+
+// socksExchange sends msg to the SOCKS5 proxy on nc and reads its answer
+// into reply, which starts with the protocol version; what names the answer
+// in errors.
+func socksExchange(nc net.Conn, msg, reply []byte, what string) error {
+	if _, err := nc.Write(msg); err != nil {
+		return fmt.Errorf("websocket: writing to SOCKS5 proxy: %w", err)
+	}
+	if _, err := io.ReadFull(nc, reply); err != nil {
+		return fmt.Errorf("websocket: reading SOCKS5 proxy's %s: %w", what, err)
+	}
+	if reply[0] != socksVersion {
+		return fmt.Errorf("websocket: SOCKS5 proxy answered with version %d", reply[0])
 	}
 	return nil
 }

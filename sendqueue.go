@@ -73,13 +73,13 @@ type SendQueue struct {
 	mu       sync.Mutex
 	err      error         // why the queue stopped; nil while it runs
 	inflight int           // messages sent and not yet written
-	idle     chan struct{} // closed when inflight drops to 0
+	idle     chan struct{} // made by a waiting Flush, closed when inflight drops to 0
 }
 
 // NewSendQueue starts a queue writing to c. Stop it with Close, or by
 // closing c.
 func NewSendQueue(c *Conn, opts *SendQueueOptions) *SendQueue {
-	q := &SendQueue{c: c, stop: make(chan struct{}), done: make(chan struct{}), idle: make(chan struct{})}
+	q := &SendQueue{c: c, stop: make(chan struct{}), done: make(chan struct{})}
 	if opts != nil {
 		q.opts = *opts
 	}
@@ -98,16 +98,19 @@ func NewSendQueue(c *Conn, opts *SendQueueOptions) *SendQueue {
 // Err returns too) once the queue has stopped: the connection failed or was
 // closed, the queue was full under a closing policy, or Close was called.
 func (q *SendQueue) Send(pm *PreparedMessage) error {
-	if err := q.Err(); err != nil {
-		return err
-	}
 	if q.c.isClosed() {
 		q.halt(ErrClosed)
 		return q.Err()
 	}
 	q.mu.Lock()
-	q.inflight++
+	err := q.err
+	if err == nil {
+		q.inflight++
+	}
 	q.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	select {
 	case q.ch <- pm:
 		return nil
@@ -179,11 +182,16 @@ func (q *SendQueue) Close() {
 // queue has stopped, or ctx ends.
 func (q *SendQueue) Flush(ctx context.Context) error {
 	q.mu.Lock()
-	n, idle := q.inflight, q.idle
-	q.mu.Unlock()
-	if n == 0 {
-		return q.Err()
+	if q.inflight == 0 {
+		err := q.err
+		q.mu.Unlock()
+		return err
 	}
+	if q.idle == nil {
+		q.idle = make(chan struct{})
+	}
+	idle := q.idle
+	q.mu.Unlock()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -197,19 +205,11 @@ func (q *SendQueue) Flush(ctx context.Context) error {
 func (q *SendQueue) written(n int) {
 	q.mu.Lock()
 	q.inflight -= n
-	if q.inflight == 0 {
+	if q.inflight == 0 && q.idle != nil {
 		close(q.idle)
-		q.idle = make(chan struct{})
+		q.idle = nil
 	}
 	q.mu.Unlock()
-}
-
-// writing reports whether a message taken from the queue is being written,
-// while no Send is under way.
-func (q *SendQueue) writing() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.inflight > len(q.ch)
 }
 
 // maxBatch is the most queued messages written in one vectored write.

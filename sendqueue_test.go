@@ -22,6 +22,14 @@ func pipePair(t *testing.T) (srv, cli *Conn) {
 	return srv, cli
 }
 
+// writing reports whether a message taken from the queue is being written,
+// while no Send is under way.
+func (q *SendQueue) writing() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.inflight > len(q.ch)
+}
+
 func textMessage(s string) *PreparedMessage {
 	pm, _ := NewPreparedMessage(MessageText, []byte(s))
 	return pm

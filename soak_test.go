@@ -163,7 +163,7 @@ func TestSoak(t *testing.T) {
 		share int // in 20ths
 		run   func(ctx context.Context, rng *rand.Rand) (outcome string, err error)
 	}{
-		{"good", 14, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakGood(ctx, url, rng, &client) }},
+		{"good", 14, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakGood(ctx, url, rng) }},
 		{"slow handshake", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
 			return soakSlowHandshake(ln.Addr().String())
 		}},
@@ -184,7 +184,7 @@ func TestSoak(t *testing.T) {
 			})
 		}},
 		{"reset mid-frame", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakReset(url) }},
-		{"never reads", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakNeverReads(ctx, url) }},
+		{"never reads", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakNeverReads(url) }},
 	}
 	var picks []int
 	for i, k := range kinds {
@@ -257,12 +257,10 @@ func TestSoak(t *testing.T) {
 
 // soakGood exchanges messages of random sizes until ctx ends, checking
 // every echo, and closes cleanly.
-func soakGood(ctx context.Context, url string, rng *rand.Rand, tally *soakTally) (string, error) {
-	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := Dial(dctx, url, nil)
+func soakGood(ctx context.Context, url string, rng *rand.Rand) (string, error) {
+	c, err := soakDial(url)
 	if err != nil {
-		return "", fmt.Errorf("dial: %w", err)
+		return "", err
 	}
 	defer c.CloseNow()
 	var buf []byte
@@ -323,14 +321,25 @@ func soakSlowHandshake(addr string) (string, error) {
 	return "", errors.New("the server did not cut off a request sent a byte every 50 ms within a minute")
 }
 
-// soakExpectFailure dials, runs misbehave, and expects the server to fail
-// the connection with code.
-func soakExpectFailure(url string, code StatusCode, misbehave func(c *Conn) error) (string, error) {
+// soakDial dials url, giving the handshake ten seconds.
+func soakDial(url string) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, _, err := Dial(ctx, url, nil)
 	if err != nil {
-		return "", fmt.Errorf("dial: %w", err)
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	return c, nil
+}
+
+// soakExpectFailure dials, runs misbehave, and expects the server to fail
+// the connection with code, within ten seconds of dialing.
+func soakExpectFailure(url string, code StatusCode, misbehave func(c *Conn) error) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := soakDial(url)
+	if err != nil {
+		return "", err
 	}
 	defer c.CloseNow()
 	if err := misbehave(c); err != nil {
@@ -345,11 +354,9 @@ func soakExpectFailure(url string, code StatusCode, misbehave func(c *Conn) erro
 
 // soakReset sends half a frame and resets the connection.
 func soakReset(url string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := Dial(ctx, url, nil)
+	c, err := soakDial(url)
 	if err != nil {
-		return "", fmt.Errorf("dial: %w", err)
+		return "", err
 	}
 	nc := c.NetConn().(*net.TCPConn)
 	nc.Write([]byte{0x82, 0xfe, 0x01}) // a masked binary frame's header, cut
@@ -360,12 +367,10 @@ func soakReset(url string) (string, error) {
 
 // soakNeverReads sends messages and never reads the echoes, until the
 // server gives up writing to it.
-func soakNeverReads(ctx context.Context, url string) (string, error) {
-	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := Dial(dctx, url, nil)
+func soakNeverReads(url string) (string, error) {
+	c, err := soakDial(url)
 	if err != nil {
-		return "", fmt.Errorf("dial: %w", err)
+		return "", err
 	}
 	defer c.CloseNow()
 	msg := make([]byte, 32<<10)

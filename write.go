@@ -55,16 +55,22 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		return err
 	}
 	if c.compressing() && len(p) >= c.deflate.threshold {
-		w := c.startWriter(ctx, typ)
-		if _, err := w.Write(p); err != nil {
-			w.Close()
-			return err
-		}
-		return w.Close()
+		return c.writeCompressed(ctx, typ, p)
 	}
 	err := c.writeFrame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, nil)
 	c.msgSem.unlock()
 	return err
+}
+
+// writeCompressed sends p as one compressed message, holding msgSem, which
+// it releases.
+func (c *Conn) writeCompressed(ctx context.Context, typ MessageType, p []byte) error {
+	w := c.startWriter(ctx, typ)
+	if _, err := w.Write(p); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // compressing reports whether new messages are to be compressed.

@@ -36,32 +36,32 @@ func (w *writeLog) Close() error {
 func (w *writeLog) wire() []byte { return bytes.Join(w.writes, nil) }
 
 // TestLargeFrameOnTheWire checks that a server frame reaches the wire
-// whole, with its header first, on either side of largeFrame, where the
-// payload starts going out in two writes: its header with the first
-// writeBufSize bytes, then the rest.
+// whole, with its header first, on either side of 64 KiB, above which the
+// payload goes out in two writes: its header with the first 16 KiB, then
+// the rest. The vectored first write shows here as two buffers.
 func TestLargeFrameOnTheWire(t *testing.T) {
-	for _, size := range []int{smallFrame + 1, largeFrame, largeFrame + 1, 1 << 20} {
+	for _, tc := range []struct {
+		size, buffers, first int // first: payload bytes in the first write
+	}{
+		{size: 2049, buffers: 2, first: 2049},
+		{size: 64 << 10, buffers: 2, first: 64 << 10},
+		{size: 64<<10 + 1, buffers: 3, first: 16 << 10},
+		{size: 1 << 20, buffers: 3, first: 16 << 10},
+	} {
 		w := &writeLog{}
 		c := newConn(w, false, "", nil)
-		msg := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		msg := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16+1)[:tc.size]
 		if err := c.WriteMessage(context.Background(), MessageBinary, msg); err != nil {
-			t.Fatalf("%d bytes: %v", size, err)
+			t.Fatalf("%d bytes: %v", tc.size, err)
 		}
-		want := append(AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: int64(size)}), msg...)
+		want := append(AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: int64(tc.size)}), msg...)
 		if !bytes.Equal(w.wire(), want) {
-			t.Errorf("%d bytes: the wire holds %d bytes, not the frame of %d", size, len(w.wire()), len(want))
+			t.Errorf("%d bytes: the wire holds %d bytes, not the frame of %d", tc.size, len(w.wire()), len(want))
 		}
-		// Two writes (header and first piece in one vectored write,
-		// seen here as two buffers, then the rest) only above largeFrame.
-		pieces := 2
-		if size > largeFrame {
-			pieces = 3
-			if got := len(w.writes[1]); got != writeBufSize {
-				t.Errorf("%d bytes: the first write carried %d bytes of payload, want %d", size, got, writeBufSize)
-			}
-		}
-		if len(w.writes) != pieces {
-			t.Errorf("%d bytes: %d buffers written, want %d", size, len(w.writes), pieces)
+		if len(w.writes) != tc.buffers {
+			t.Errorf("%d bytes: %d buffers written, want %d", tc.size, len(w.writes), tc.buffers)
+		} else if got := len(w.writes[1]); got != tc.first {
+			t.Errorf("%d bytes: the first write carried %d bytes of payload, want %d", tc.size, got, tc.first)
 		}
 	}
 }

@@ -31,8 +31,8 @@ type fakeConn struct {
 	pre     []byte
 	src     []byte
 	off     int
-	limited bool  // with limited, only limit more bytes of src are served, then io.EOF
-	limit   int64 //
+	limited bool // with limited, only limit more bytes of src are served, then io.EOF
+	limit   int64
 	written int64
 	capture []byte // the first bytes written, up to cap(capture)
 }

@@ -17,39 +17,58 @@ import (
 // benchstat-friendly: Benchmark<What>/lib=<library>/<parameter>=<value>;
 // compare libraries with `benchstat -col /lib`.
 
-var sizes = []struct {
+// benchSize is a message size and its name in benchmark names.
+type benchSize struct {
 	name string
 	n    int
-}{
+}
+
+var sizes = []benchSize{
 	{"16B", 16},
 	{"1KiB", 1 << 10},
 	{"64KiB", 64 << 10},
 	{"1MiB", 1 << 20},
 }
 
-// BenchmarkRead reads whole binary messages, masked as a client sends
-// them, into a reused buffer (gws: into its pooled buffers, through its
-// event handler).
-func BenchmarkRead(b *testing.B) {
+// runSizes runs f for each library and message size, as
+// lib=<library>/size=<size>.
+func runSizes(b *testing.B, f func(b *testing.B, lib string, msg []byte)) {
 	for _, lib := range echo.Libs {
 		for _, size := range sizes {
 			b.Run(fmt.Sprintf("lib=%s/size=%s", lib, size.name), func(b *testing.B) {
-				benchRead(b, lib, plain, ws.OpBinary, [][]byte{payload.JSON(size.n)})
+				f(b, lib, payload.JSON(size.n))
 			})
 		}
 	}
 }
 
+// runModes runs f for each compression mode and each library that
+// supports it, as lib=<library>/mode=<mode>.
+func runModes(b *testing.B, f func(b *testing.B, lib string, m compression)) {
+	for _, m := range []compression{noContext, context} {
+		for _, lib := range echo.Libs {
+			if supports(lib, m) {
+				b.Run(fmt.Sprintf("lib=%s/mode=%v", lib, m), func(b *testing.B) { f(b, lib, m) })
+			}
+		}
+	}
+}
+
+// BenchmarkRead reads whole binary messages, masked as a client sends
+// them, into a reused buffer (gws: into its pooled buffers, through its
+// event handler).
+func BenchmarkRead(b *testing.B) {
+	runSizes(b, func(b *testing.B, lib string, msg []byte) {
+		benchRead(b, lib, plain, ws.OpBinary, [][]byte{msg})
+	})
+}
+
 // BenchmarkWrite writes whole binary messages, unmasked as a server sends
 // them, to a connection that discards them.
 func BenchmarkWrite(b *testing.B) {
-	for _, lib := range echo.Libs {
-		for _, size := range sizes {
-			b.Run(fmt.Sprintf("lib=%s/size=%s", lib, size.name), func(b *testing.B) {
-				benchWrite(b, lib, plain, false, [][]byte{payload.JSON(size.n)})
-			})
-		}
-	}
+	runSizes(b, func(b *testing.B, lib string, msg []byte) {
+		benchWrite(b, lib, plain, false, [][]byte{msg})
+	})
 }
 
 // BenchmarkCompress writes 1 KiB JSON-like text messages (64 different
@@ -58,16 +77,9 @@ func BenchmarkWrite(b *testing.B) {
 // each library's default window (15 bits; gws: 12). wire-B/msg is the size
 // of each message on the wire.
 func BenchmarkCompress(b *testing.B) {
-	for _, m := range []compression{noContext, context} {
-		for _, lib := range echo.Libs {
-			if !supports(lib, m) {
-				continue
-			}
-			b.Run(fmt.Sprintf("lib=%s/mode=%v", lib, m), func(b *testing.B) {
-				benchWrite(b, lib, m, true, payload.JSONSet(1<<10, 64))
-			})
-		}
-	}
+	runModes(b, func(b *testing.B, lib string, m compression) {
+		benchWrite(b, lib, m, true, payload.JSONSet(1<<10, 64))
+	})
 }
 
 // BenchmarkDecompress reads 1 KiB JSON-like text messages (64 different
@@ -76,16 +88,9 @@ func BenchmarkCompress(b *testing.B) {
 // Our package checks that text is UTF-8, as RFC 6455 requires; the others
 // do not by default.
 func BenchmarkDecompress(b *testing.B) {
-	for _, m := range []compression{noContext, context} {
-		for _, lib := range echo.Libs {
-			if !supports(lib, m) {
-				continue
-			}
-			b.Run(fmt.Sprintf("lib=%s/mode=%v", lib, m), func(b *testing.B) {
-				benchRead(b, lib, m, ws.OpText, payload.JSONSet(1<<10, 64))
-			})
-		}
-	}
+	runModes(b, func(b *testing.B, lib string, m compression) {
+		benchRead(b, lib, m, ws.OpText, payload.JSONSet(1<<10, 64))
+	})
 }
 
 // benchRead reads messages of msgs, all of the same size, in turn.
@@ -185,7 +190,7 @@ func benchWrite(b *testing.B, lib string, m compression, text bool, msgs [][]byt
 // UpgradeFromConn, as its own server calls it.
 func BenchmarkHandshake(b *testing.B) {
 	req := request(plain)
-	for _, lib := range append(echo.Libs, "ours-http") {
+	for _, lib := range echo.Servers {
 		b.Run("lib="+lib, func(b *testing.B) {
 			nc := &fakeConn{pre: req, capture: make([]byte, 0, 512)}
 			if _, err := upgrade(lib, nc, plain); err != nil {
@@ -221,10 +226,7 @@ func BenchmarkMask(b *testing.B) {
 		}},
 	}
 	for _, m := range maskers {
-		for _, size := range []struct {
-			name string
-			n    int
-		}{{"4KiB", 4 << 10}, {"1MiB", 1 << 20}} {
+		for _, size := range []benchSize{{"4KiB", 4 << 10}, {"1MiB", 1 << 20}} {
 			b.Run(fmt.Sprintf("lib=%s/size=%s", m.lib, size.name), func(b *testing.B) {
 				p := payload.JSON(size.n)
 				b.SetBytes(int64(size.n))

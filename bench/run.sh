@@ -110,35 +110,36 @@ record() {
 	printf '[%d/%d] %s, run %s, %s: %s\n' "$done_runs" "$total" "$1" "$3" "$2" "$4" >&2
 }
 
+# measure CELL LIB REP DEFLATE LOAD-FLAGS...: runs cmd/load with LOAD-FLAGS
+# (and -deflate when DEFLATE is 1) against a fresh echo server of LIB, and
+# records its output, or its failure.
+measure() {
+	local name=$1 lib=$2 rep=$3 deflate=$4 out
+	shift 4
+	if ((deflate)); then set -- "$@" -deflate; fi
+	if start_server "$lib" "$deflate" &&
+		out=$("$TMP/load" -addr "$ADDR" -pid "$SPID" "$@" 2>"$TMP/load.err"); then
+		record "$name" "$lib" "$rep" "$out"
+	else
+		record "$name" "$lib" "$rep" "error=1 $(tr '\n' ' ' <"$TMP/load.err")"
+	fi
+	stop_server
+}
+
 for cell in "${CELLS[@]}"; do
 	IFS='|' read -r name size conns deflate <<<"$cell"
-	flags=()
-	if ((deflate)); then flags+=(-deflate); fi
 	for rep in $(seq "$REPEATS"); do
 		for lib in $(shuf -e $LIBS); do
-			if start_server "$lib" "$deflate" &&
-				out=$("$TMP/load" -addr "$ADDR" -conns "$conns" -size "$size" "${flags[@]}" \
-					-warmup "$WARMUP" -duration "$DURATION" -pid "$SPID" -clk-tck "$CLK_TCK" 2>"$TMP/load.err"); then
-				record "$name" "$lib" "$rep" "$out"
-			else
-				record "$name" "$lib" "$rep" "error=1 $(tr '\n' ' ' <"$TMP/load.err")"
-			fi
-			stop_server
+			measure "$name" "$lib" "$rep" "$deflate" -conns "$conns" -size "$size" \
+				-warmup "$WARMUP" -duration "$DURATION" -clk-tck "$CLK_TCK"
 		done
 	done
 done
 
 if ((IDLE_CONNS > 0)); then
-	name="$IDLE_CONNS idle conns"
 	for rep in $(seq "$REPEATS"); do
 		for lib in $(shuf -e $IDLE_LIBS); do
-			if start_server "$lib" 0 &&
-				out=$("$TMP/load" -addr "$ADDR" -idle "$IDLE_CONNS" -pid "$SPID" 2>"$TMP/load.err"); then
-				record "$name" "$lib" "$rep" "$out"
-			else
-				record "$name" "$lib" "$rep" "error=1 $(tr '\n' ' ' <"$TMP/load.err")"
-			fi
-			stop_server
+			measure "$IDLE_CONNS idle conns" "$lib" "$rep" 0 -idle "$IDLE_CONNS"
 		done
 	done
 fi

@@ -24,15 +24,7 @@ func TestChromiumHTTP2(t *testing.T) {
 	protos := make(chan string, 1)
 	ended := make(chan error, 1)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		page, err := browserPage()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
-	})
+	mux.HandleFunc("/{$}", serveBrowserPage)
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		protos <- r.Proto
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{

@@ -430,19 +430,22 @@ type ourServer struct {
 
 var browserPage = sync.OnceValues(func() ([]byte, error) { return os.ReadFile("browser_peer.html") })
 
+// serveBrowserPage serves the browser peer's page.
+func serveBrowserPage(w http.ResponseWriter, _ *http.Request) {
+	page, err := browserPage()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(page)
+}
+
 func startOurServer(t *testing.T, st setup) *ourServer {
 	t.Helper()
 	s := &ourServer{conns: make(chan accepted, 1), errs: make(chan error, 1)}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		page, err := browserPage()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
-	})
+	mux.HandleFunc("/{$}", serveBrowserPage)
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(serverHeaderName, "go")
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{

@@ -18,6 +18,9 @@ import (
 // (AcceptConn).
 var Libs = []string{"ours", "gorilla", "coder", "gobwas", "gws"}
 
+// Servers names every server Serve runs: Libs, then "ours-http".
+var Servers = append(Libs[:len(Libs):len(Libs)], "ours-http")
+
 // ReadLimit is the largest message every server accepts, set explicitly
 // where a library's default is lower (or absent).
 const ReadLimit = 32 << 20
@@ -48,6 +51,18 @@ func Serve(ln net.Listener, lib string, opts Options) error {
 		return serveGWS(ln, opts)
 	}
 	return fmt.Errorf("echo: unknown library %q (have %v)", lib, Libs)
+}
+
+// serveConns accepts connections on ln and handles each in its own
+// goroutine, until ln is closed.
+func serveConns(ln net.Listener, handle func(nc net.Conn)) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go handle(nc)
+	}
 }
 
 // serveHTTP serves h with net/http, as the libraries built on it expect.

@@ -59,7 +59,7 @@ var modes = []struct {
 }
 
 func TestEcho(t *testing.T) {
-	for _, lib := range append(echo.Libs, "ours-http") {
+	for _, lib := range echo.Servers {
 		for _, mode := range modes {
 			t.Run(lib+"/"+mode.name, func(t *testing.T) {
 				t.Parallel()
@@ -113,7 +113,7 @@ func TestEcho(t *testing.T) {
 // with a ping between them: the server must answer the ping with a pong of
 // the same payload, then echo the message whole.
 func TestPingInsideMessage(t *testing.T) {
-	for _, lib := range append(echo.Libs, "ours-http") {
+	for _, lib := range echo.Servers {
 		t.Run(lib, func(t *testing.T) {
 			addr := startServer(t, lib, echo.Options{})
 			nc, br, err := load.Dial(context.Background(), addr, false)
@@ -169,7 +169,7 @@ func checkEcho(t *testing.T, ctx context.Context, c *websocket.Conn, typ websock
 // compressed: it checks every echo (or, compressed, that it came back
 // compressed).
 func TestLoad(t *testing.T) {
-	for _, lib := range append(echo.Libs, "ours-http") {
+	for _, lib := range echo.Servers {
 		for _, deflate := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/deflate=%v", lib, deflate), func(t *testing.T) {
 				addr := startServer(t, lib, echo.Options{Deflate: deflate})
@@ -200,7 +200,7 @@ func TestIdle(t *testing.T) {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1) // Idle signals the server: us
 	defer signal.Stop(usr1)
-	for _, lib := range append(echo.Libs, "ours-http") {
+	for _, lib := range echo.Servers {
 		t.Run(lib, func(t *testing.T) {
 			addr := startServer(t, lib, echo.Options{})
 			r, err := load.Idle(context.Background(), addr, 50, os.Getpid(), 10*time.Millisecond)

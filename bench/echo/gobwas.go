@@ -141,23 +141,17 @@ func (c *GobwasConn) WriteMessage(op ws.OpCode, p []byte) error {
 // zero-copy upgrade that reads the request straight from the connection,
 // and echoes on it in its own goroutine.
 func serveGobwas(ln net.Listener, opts Options) error {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return err
+	return serveConns(ln, func(nc net.Conn) {
+		defer nc.Close()
+		if opts.Deflate {
+			gobwasEchoDeflate(nc)
+			return
 		}
-		go func() {
-			defer nc.Close()
-			if opts.Deflate {
-				gobwasEchoDeflate(nc)
-				return
-			}
-			if _, err := ws.Upgrade(nc); err != nil {
-				return
-			}
-			GobwasEcho(NewGobwasConn(nc))
-		}()
-	}
+		if _, err := ws.Upgrade(nc); err != nil {
+			return
+		}
+		GobwasEcho(NewGobwasConn(nc))
+	})
 }
 
 // GobwasEcho echoes messages on c until it fails or closes.
@@ -186,6 +180,8 @@ func gobwasEchoDeflate(nc net.Conn) {
 		GobwasEcho(NewGobwasConn(nc))
 		return
 	}
+	// Its own loop, not GobwasEcho, so that neither takes an interface:
+	// the peers' echo loops are measured.
 	c := NewGobwasFlateConn(nc)
 	for {
 		op, msg, err := c.ReadMessage()

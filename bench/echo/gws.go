@@ -46,23 +46,17 @@ func GWSServerOption(deflate bool) *gws.ServerOption {
 // does not.
 func serveGWS(ln net.Listener, opts Options) error {
 	up := gws.NewUpgrader(GWSHandler{}, GWSServerOption(opts.Deflate))
-	for {
-		nc, err := ln.Accept()
+	return serveConns(ln, func(nc net.Conn) {
+		br := bufio.NewReaderSize(nc, 4096)
+		r, err := http.ReadRequest(br)
 		if err != nil {
-			return err
+			nc.Close()
+			return
 		}
-		go func() {
-			br := bufio.NewReaderSize(nc, 4096)
-			r, err := http.ReadRequest(br)
-			if err != nil {
-				nc.Close()
-				return
-			}
-			c, err := up.UpgradeFromConn(nc, br, r)
-			if err != nil {
-				return
-			}
-			c.ReadLoop()
-		}()
-	}
+		c, err := up.UpgradeFromConn(nc, br, r)
+		if err != nil {
+			return
+		}
+		c.ReadLoop()
+	})
 }

@@ -26,19 +26,13 @@ func oursOptions(opts Options) *websocket.AcceptOptions {
 // its own goroutine.
 func serveOurs(ln net.Listener, opts Options) error {
 	aopts := oursOptions(opts)
-	for {
-		nc, err := ln.Accept()
+	return serveConns(ln, func(nc net.Conn) {
+		c, err := websocket.AcceptConn(nc, aopts)
 		if err != nil {
-			return err
+			return
 		}
-		go func() {
-			c, err := websocket.AcceptConn(nc, aopts)
-			if err != nil {
-				return
-			}
-			OursEcho(c)
-		}()
-	}
+		OursEcho(c)
+	})
 }
 
 // oursHandler upgrades with Accept.

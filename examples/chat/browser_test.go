@@ -269,13 +269,9 @@ func TestBrowserChatAcrossNodes(t *testing.T) {
 // that stops it as a restarting server does.
 func listenNode(t *testing.T, addr string) func() {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	srv, err := NewServer(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newServer(t, Options{})
 	var ln net.Listener
+	var err error
 	for deadline := time.Now().Add(waitLimit); ; {
 		ln, err = net.Listen("tcp", addr)
 		if err == nil {

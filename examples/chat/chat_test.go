@@ -35,15 +35,22 @@ type node struct {
 // memory).
 func startNode(t testing.TB, broker Broker) *node {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	srv, err := NewServer(ctx, Options{Broker: broker})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newServer(t, Options{Broker: broker})
 	n := &node{srv: srv, hs: httptest.NewServer(srv)}
 	t.Cleanup(n.close)
 	return n
+}
+
+// newServer makes a chat server with opts, allowing it waitLimit to start.
+func newServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	srv, err := NewServer(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 func (n *node) close() {

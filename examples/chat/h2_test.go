@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -43,19 +42,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testCert is the certificate of the HTTPS nodes, made once.
-var testCert = sync.OnceValue(func() struct {
+// testCertificate is a certificate with the base64 SHA-256 of its public
+// key, which Chromium is told to trust.
+type testCertificate struct {
 	cert tls.Certificate
 	spki string
-} {
+}
+
+// testCert is the certificate of the HTTPS nodes, made once.
+var testCert = sync.OnceValue(func() testCertificate {
 	cert, spki, err := selfSignedCert([]string{"127.0.0.1", "localhost"})
 	if err != nil {
 		panic(err)
 	}
-	return struct {
-		cert tls.Certificate
-		spki string
-	}{cert, spki}
+	return testCertificate{cert, spki}
 })
 
 // startTLSNode starts a chat server over HTTPS with HTTP/2, whose clients
@@ -63,12 +63,7 @@ var testCert = sync.OnceValue(func() struct {
 // requests came over.
 func startTLSNode(t *testing.T) (*node, func() []string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	srv, err := NewServer(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newServer(t, Options{})
 	var mu sync.Mutex
 	var protos []string
 	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

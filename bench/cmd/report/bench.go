@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -60,19 +59,13 @@ func benchTable(file, ours string) error {
 				allocs[k] = v
 			}
 		}
-		if !slices.Contains(rows, row) {
-			rows = append(rows, row)
-		}
-		if !slices.Contains(libs, lib) {
-			libs = append(libs, lib)
-		}
+		rows, libs = appendNew(rows, row), appendNew(libs, lib)
 	}
 	if err := sc.Err(); err != nil {
 		return err
 	}
 	sortOursFirst(libs, ours)
-	fmt.Printf("| benchmark | %s | %s vs fastest peer |\n", strings.Join(libs, " | "), ours)
-	fmt.Printf("|---|%s---|\n", strings.Repeat("---|", len(libs)))
+	printHeader("benchmark", libs, ours+" vs fastest peer")
 	for _, row := range rows {
 		cells := []string{row}
 		medians := map[string]float64{}

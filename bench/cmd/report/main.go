@@ -67,12 +67,7 @@ func main() {
 			continue
 		}
 		cell, lib := cols[0], cols[1]
-		if !slices.Contains(cells, cell) {
-			cells = append(cells, cell)
-		}
-		if !slices.Contains(libs, lib) {
-			libs = append(libs, lib)
-		}
+		cells, libs = appendNew(cells, cell), appendNew(libs, lib)
 		for _, field := range strings.Fields(cols[3]) {
 			k, v, _ := strings.Cut(field, "=")
 			if k == "error" {
@@ -91,8 +86,7 @@ func main() {
 	}
 	sortOursFirst(libs, *ours)
 
-	fmt.Printf("| cell | %s | %s vs best peer |\n", strings.Join(libs, " | "), *ours)
-	fmt.Printf("|---|%s---|\n", strings.Repeat("---|", len(libs)))
+	printHeader("cell", libs, *ours+" vs best peer")
 	for _, cell := range cells {
 		for _, m := range measures {
 			if !hasAny(values, cell, libs, m.key) {
@@ -119,16 +113,34 @@ func main() {
 	}
 }
 
-// sortOursFirst moves ours and its variants (ours-*) to the front of libs,
-// keeping the order of the others.
+// isOurs reports whether lib is ours or a variant of it (ours-*).
+func isOurs(lib, ours string) bool { return lib == ours || strings.HasPrefix(lib, ours+"-") }
+
+// sortOursFirst moves ours and its variants to the front of libs, keeping
+// the order of the others.
 func sortOursFirst(libs []string, ours string) {
 	rank := func(l string) int {
-		if l == ours || strings.HasPrefix(l, ours+"-") {
+		if isOurs(l, ours) {
 			return 0
 		}
 		return 1
 	}
 	slices.SortStableFunc(libs, func(a, b string) int { return rank(a) - rank(b) })
+}
+
+// appendNew appends s to list unless list holds it already.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// printHeader prints a table's header: a first column named first, a
+// column per library and a last one named last.
+func printHeader(first string, libs []string, last string) {
+	fmt.Printf("| %s | %s | %s |\n", first, strings.Join(libs, " | "), last)
+	fmt.Printf("|---|%s---|\n", strings.Repeat("---|", len(libs)))
 }
 
 func hasAny(values map[key][]float64, cell string, libs []string, m string) bool {
@@ -163,7 +175,7 @@ func compare(medians map[string]float64, ours string, lowerBetter bool) string {
 	}
 	best, bestLib := math.NaN(), ""
 	for lib, v := range medians {
-		if lib == ours || strings.HasPrefix(lib, ours+"-") { // ours, or a variant of ours
+		if isOurs(lib, ours) {
 			continue
 		}
 		if bestLib == "" || lowerBetter && v < best || !lowerBetter && v > best {
