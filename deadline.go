@@ -52,14 +52,21 @@ func (d *ioDeadline) begin(ctx context.Context) func() bool {
 		d.set(dl)
 	}
 	d.mu.Unlock()
-	return context.AfterFunc(ctx, func() {
-		d.mu.Lock()
-		if d.gen == gen {
-			d.expired = true
-			d.set(aLongTimeAgo)
-		}
-		d.mu.Unlock()
-	})
+	if qc, ok := ctx.(*queueContext); ok {
+		return qc.arm(d, gen)
+	}
+	return context.AfterFunc(ctx, func() { d.expire(gen) })
+}
+
+// expire ends call gen, if it is still under way, as its context has:
+// the deadline moves into the past so that a blocked call returns at once.
+func (d *ioDeadline) expire(gen uint64) {
+	d.mu.Lock()
+	if d.gen == gen {
+		d.expired = true
+		d.set(aLongTimeAgo)
+	}
+	d.mu.Unlock()
 }
 
 // end disarms the context of the call begun with begin and restores the

@@ -63,12 +63,12 @@ var ErrSlowConsumer = errors.New("websocket: send queue full, connection closed"
 // together go out in one vectored write where the connection allows. Once a write
 // fails or the queue gives up on the connection, every Send fails at once.
 type SendQueue struct {
-	c      *Conn
-	opts   SendQueueOptions
-	ch     chan *PreparedMessage
-	stop   chan struct{} // closed to stop the writer
-	done   chan struct{} // closed once the writer has returned
-	cancel context.CancelFunc
+	c    *Conn
+	opts SendQueueOptions
+	ch   chan *PreparedMessage
+	stop chan struct{} // closed to stop the writer
+	done chan struct{} // closed once the writer has returned
+	ctx  *queueContext // the writes'; Close interrupts them through it
 
 	mu       sync.Mutex
 	err      error         // why the queue stopped; nil while it runs
@@ -87,9 +87,8 @@ func NewSendQueue(c *Conn, opts *SendQueueOptions) *SendQueue {
 		q.opts.Size = DefaultQueueSize
 	}
 	q.ch = make(chan *PreparedMessage, q.opts.Size)
-	var ctx context.Context
-	ctx, q.cancel = context.WithCancel(context.Background())
-	go q.run(ctx)
+	q.ctx = newQueueContext()
+	go q.run()
 	return q
 }
 
@@ -174,7 +173,7 @@ var errQueueClosed = errors.New("websocket: send queue closed")
 // begun sending a frame closes it. Flush first to send what is queued.
 func (q *SendQueue) Close() {
 	q.halt(errQueueClosed)
-	q.cancel()
+	q.ctx.interrupt()
 	<-q.done
 }
 
@@ -215,9 +214,8 @@ func (q *SendQueue) written(n int) {
 // maxBatch is the most queued messages written in one vectored write.
 const maxBatch = 64
 
-func (q *SendQueue) run(ctx context.Context) {
+func (q *SendQueue) run() {
 	defer close(q.done)
-	defer q.cancel()
 	var batch []*PreparedMessage
 	var vec [][]byte
 	for {
@@ -240,7 +238,7 @@ func (q *SendQueue) run(ctx context.Context) {
 				}
 			}
 			var err error
-			vec, err = q.write(ctx, batch, vec)
+			vec, err = q.write(batch, vec)
 			if err != nil && q.halt(fmt.Errorf("websocket: send queue: %w", err)) {
 				q.c.CloseNow()
 			}
@@ -264,11 +262,8 @@ func (q *SendQueue) writeTimeout() time.Duration {
 	return q.opts.WriteTimeout
 }
 
-func (q *SendQueue) write(ctx context.Context, batch []*PreparedMessage, vec [][]byte) ([][]byte, error) {
-	if timeout := q.writeTimeout(); timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	return q.c.writePreparedBatch(ctx, batch, vec)
+func (q *SendQueue) write(batch []*PreparedMessage, vec [][]byte) ([][]byte, error) {
+	q.ctx.startBatch(q.writeTimeout())
+	defer q.ctx.endBatch()
+	return q.c.writePreparedBatch(q.ctx, batch, vec)
 }

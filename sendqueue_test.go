@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -222,4 +223,144 @@ func TestSendQueueDefaultWriteTimeout(t *testing.T) {
 			t.Errorf("WriteTimeout %v: writes bounded by %v, want %v", tc.opt, got, tc.want)
 		}
 	}
+}
+
+// TestSendQueueCloseInterrupts checks that Close interrupts a write the
+// peer does not take, under the default write timeout, and that a write
+// interrupted before any byte went out leaves the connection usable.
+func TestSendQueueCloseInterrupts(t *testing.T) {
+	srv, cli := pipePair(t)
+	q := NewSendQueue(srv, nil)
+	fillQueue(t, q, 0)
+	closed := make(chan struct{})
+	go func() { q.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(DefaultQueueWriteTimeout / 2):
+		t.Fatal("Close did not interrupt the write in progress")
+	}
+	if err := q.Err(); !errors.Is(err, errQueueClosed) {
+		t.Fatalf("queue stopped with %v, want errQueueClosed", err)
+	}
+	if srv.isClosed() {
+		t.Fatal("a write interrupted before sending anything closed the connection")
+	}
+	go srv.WriteMessage(context.Background(), MessageText, []byte("after"))
+	if _, msg, err := cli.ReadMessage(context.Background(), nil); err != nil || string(msg) != "after" {
+		t.Fatalf("read after the interrupted queue: %q, %v", msg, err)
+	}
+}
+
+// waitWritten waits, without allocating, until every message sent to q has
+// been written.
+func waitWritten(q *SendQueue) {
+	for {
+		q.mu.Lock()
+		n := q.inflight
+		q.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestSendQueueAllocs checks that a message handed to a queue and written
+// allocates nothing, plain and compressed, in steady state.
+func TestSendQueueAllocs(t *testing.T) {
+	data := compressible("queued", 512)
+	noCtx := &deflateParams{serverNoContext: true, clientNoContext: true, serverBits: 15, clientBits: 15}
+	for _, p := range []*deflateParams{nil, noCtx} {
+		c := newConn(&utDiscardConn{}, false, "", nil)
+		if p != nil {
+			c.deflate = newCompression(*p, &CompressionOptions{}, false)
+		}
+		q := NewSendQueue(c, nil)
+		pm, err := NewPreparedMessage(MessageText, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		send := func() {
+			if err := q.Send(pm); err != nil {
+				t.Fatal(err)
+			}
+			waitWritten(q)
+		}
+		send() // frames (and compresses) pm once, for every connection
+		if n := testing.AllocsPerRun(200, send); n != 0 {
+			t.Errorf("compressed %v: %v allocations per message queued and written, want 0", p != nil, n)
+		}
+		q.Close()
+	}
+}
+
+// BenchmarkSendQueue hands one prepared message at a time to a queue and
+// waits until it is written.
+func BenchmarkSendQueue(b *testing.B) {
+	data := compressible("queued", 512)
+	c := newConn(&utDiscardConn{}, false, "", nil)
+	q := NewSendQueue(c, nil)
+	defer q.Close()
+	pm, err := NewPreparedMessage(MessageText, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := q.Send(pm); err != nil {
+			b.Fatal(err)
+		}
+		waitWritten(q)
+	}
+}
+
+// TestQueueContext checks the context a SendQueue writes with: a batch's
+// deadline ends it and expires the write armed in it, the next batch starts
+// afresh, and once interrupted it stays ended and expires any write armed
+// later at once.
+func TestQueueContext(t *testing.T) {
+	var sets []time.Time
+	d := &ioDeadline{set: func(t time.Time) error { sets = append(sets, t); return nil }}
+	qc := newQueueContext()
+
+	qc.startBatch(time.Millisecond)
+	stop := d.begin(qc)
+	<-qc.Done()
+	if err := qc.Err(); err != context.DeadlineExceeded {
+		t.Fatalf("after the batch's deadline: Err %v", err)
+	}
+	d.mu.Lock()
+	expired := d.expired
+	d.mu.Unlock()
+	if !expired {
+		t.Fatal("the batch's deadline did not expire the write armed in it")
+	}
+	d.end(stop)
+	qc.endBatch()
+
+	qc.startBatch(0)
+	if _, ok := qc.Deadline(); ok || qc.Err() != nil {
+		t.Fatal("a batch without a timeout has a deadline, or starts ended")
+	}
+	select {
+	case <-qc.Done():
+		t.Fatal("Done closed in a new batch")
+	default:
+	}
+	qc.endBatch()
+
+	qc.interrupt()
+	qc.startBatch(time.Hour)
+	if err := qc.Err(); err != context.Canceled {
+		t.Fatalf("after interrupt and a new batch: Err %v, want Canceled", err)
+	}
+	sets = nil
+	stop = d.begin(qc)
+	if len(sets) == 0 || !sets[len(sets)-1].Equal(aLongTimeAgo) {
+		t.Fatalf("a write armed after the interrupt was not expired at once: deadlines set %v", sets)
+	}
+	d.end(stop)
+	qc.endBatch()
 }
