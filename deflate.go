@@ -25,8 +25,8 @@ type compression struct {
 	threshold      int
 	writeBits      int
 	writeNoContext bool
-	writeOff       atomic.Bool   // SetWriteCompression(false)
-	fw             *flate.Writer // kept between messages with context takeover and a large window
+	writeOff       atomic.Bool // SetWriteCompression(false)
+	fw             compressor  // kept between messages with context takeover and a large window
 
 	sent history // what was compressed, when it primes pooled compressors
 
@@ -50,37 +50,50 @@ func newCompression(p deflateParams, o *CompressionOptions, client bool) *compre
 	return z
 }
 
+// compressor is a DEFLATE encoder: our deflater for level 1 and windows
+// under 15 bits, klauspost/compress's for levels 2 to 9.
+type compressor interface {
+	io.Writer
+	// Flush encodes what was written and ends the output with an empty
+	// stored block, on a byte boundary.
+	Flush() error
+	Reset(dst io.Writer)
+	ResetDict(dst io.Writer, dict []byte)
+}
+
 // flateWriters pools compressors without context, by window bits and, for
 // the full window, level.
 var flateWriters [16][10]sync.Pool
 
 // newFlateWriter returns a compressor writing to dst with window bits and
 // level, from the pool when one is there.
-func newFlateWriter(bits, level int, dst io.Writer) *flate.Writer {
+func newFlateWriter(bits, level int, dst io.Writer) compressor {
 	level = coderLevel(bits, level)
-	if fw, ok := flateWriters[bits][level].Get().(*flate.Writer); ok {
+	if fw, ok := flateWriters[bits][level].Get().(compressor); ok {
 		fw.Reset(dst)
 		return fw
 	}
-	var fw *flate.Writer
-	if bits < 15 {
-		fw, _ = flate.NewWriterWindow(dst, 1<<bits)
-	} else {
-		fw, _ = flate.NewWriter(dst, level)
+	if level == 1 {
+		return newDeflater(dst, bits)
 	}
+	return newKlauspost(dst, level)
+}
+
+func newKlauspost(dst io.Writer, level int) *flate.Writer {
+	fw, _ := flate.NewWriter(dst, level)
 	return fw
 }
 
-func putFlateWriter(bits, level int, fw *flate.Writer) {
+func putFlateWriter(bits, level int, fw compressor) {
 	fw.Reset(nil)
 	flateWriters[bits][coderLevel(bits, level)].Put(fw)
 }
 
 // coderLevel is the level that compressors of window bits are told apart
-// by: the encoder for windows under 15 bits has no levels.
+// by: under 15 bits, only our deflater's.
 func coderLevel(bits, level int) int {
 	if bits < 15 {
-		return 0
+		return 1
 	}
 	return level
 }
@@ -94,7 +107,7 @@ const dictWindowBits = 12
 
 // compressWriter returns the compressor for the next message, sending its
 // output to dst.
-func (z *compression) compressWriter(dst io.Writer) *flate.Writer {
+func (z *compression) compressWriter(dst io.Writer) compressor {
 	switch {
 	case z.writeNoContext:
 		return newFlateWriter(z.writeBits, z.level, dst)
@@ -120,7 +133,7 @@ func (z *compression) compressed(p []byte) {
 // releaseWriter ends a message's use of fw. failed says the message was cut
 // short: the compressor's context is then forgotten, since the peer never
 // saw what it had absorbed (forgetting context is always safe for the peer).
-func (z *compression) releaseWriter(fw *flate.Writer, dst io.Writer, failed bool) {
+func (z *compression) releaseWriter(fw compressor, dst io.Writer, failed bool) {
 	switch {
 	case z.writeNoContext:
 		putFlateWriter(z.writeBits, z.level, fw)

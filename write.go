@@ -9,8 +9,6 @@ import (
 	"io"
 	"net"
 	"sync"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // writeBufSize is the payload capacity of a write buffer: the most a frame
@@ -117,7 +115,7 @@ type messageWriter struct {
 	n    int          // payload bytes buffered at buf[MaxHeaderSize:]
 	sent bool         // a frame of the message has gone out
 	err  error
-	fw   *flate.Writer // compressing the message, when non-nil
+	fw   compressor // compressing the message, when non-nil
 }
 
 // deflateOutput receives a message writer's compressed output.
