@@ -643,41 +643,35 @@ func (w *bitWriter) align() {
 }
 
 // tokens writes toks and the end of the block with the codes lit and dist.
-// It keeps the bits in locals and stores them four bytes at a time into
-// room made beforehand: a token takes at most 48 bits.
+// It keeps the bits in locals and, before each token and at the end,
+// stores all eight bytes of them into room made beforehand and moves on by
+// the whole bytes among them: fewer than 8 bits are then left, and a token
+// adds at most 48.
 func (w *bitWriter) tokens(toks []uint32, lit, dist *huffCode) {
-	w.out = slices.Grow(w.out, 6*len(toks)+8)
+	w.out = slices.Grow(w.out, 6*len(toks)+24)
 	out := w.out[:cap(w.out)]
 	i := len(w.out)
 	acc, n := w.acc, w.n
-	for _, t := range toks {
-		if t < 256 {
+	for _, t := range append(toks, endOfBlock) {
+		binary.LittleEndian.PutUint64(out[i:], acc)
+		i += int(n >> 3)
+		acc >>= n &^ 7
+		n &= 7
+		if t < matchToken {
 			acc |= uint64(lit.code[t]) << n
 			n += uint(lit.len[t])
-		} else {
-			l := int(t >> 16 & 0xff)
-			lc := lengthCode[l]
-			sym := 257 + int(lc)
-			acc |= (uint64(lit.code[sym]) | uint64(l+3-int(lengthBase[lc]))<<lit.len[sym]) << n
-			n += uint(lit.len[sym] + lengthExtra[lc])
-			if n >= 32 {
-				binary.LittleEndian.PutUint32(out[i:], uint32(acc))
-				i += 4
-				acc >>= 32
-				n -= 32
-			}
-			d := int(t & 0xffff)
-			dc := distCode(d)
-			acc |= (uint64(dist.code[dc]) | uint64(d+1-int(distBase[dc]))<<dist.len[dc]) << n
-			n += uint(dist.len[dc] + distExtra[dc])
+			continue
 		}
-		if n >= 32 {
-			binary.LittleEndian.PutUint32(out[i:], uint32(acc))
-			i += 4
-			acc >>= 32
-			n -= 32
-		}
+		l := int(t >> 16 & 0xff)
+		lc := lengthCode[l]
+		sym := 257 + int(lc)
+		acc |= (uint64(lit.code[sym]) | uint64(l+3-int(lengthBase[lc]))<<lit.len[sym]) << n
+		n += uint(lit.len[sym] + lengthExtra[lc])
+		d := int(t & 0xffff)
+		dc := distCode(d)
+		acc |= (uint64(dist.code[dc]) | uint64(d+1-int(distBase[dc]))<<dist.len[dc]) << n
+		n += uint(dist.len[dc] + distExtra[dc])
 	}
-	w.out, w.acc, w.n = out[:i], acc, n
-	w.write(uint64(lit.code[endOfBlock]), uint(lit.len[endOfBlock]))
+	binary.LittleEndian.PutUint64(out[i:], acc)
+	w.out, w.acc, w.n = out[:i+int(n>>3)], acc>>(n&^7), n&7
 }
