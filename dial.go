@@ -279,20 +279,9 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	cryptoRand(keyBytes[:])
 	key := base64.StdEncoding.EncodeToString(keyBytes[:])
 
-	host := u.Host
-	if h := opts.Header.Get("Host"); h != "" {
-		host = h
-	}
-	if !validHeaderValue(host) {
-		return nil, nil, fmt.Errorf("websocket: invalid Host %q", host)
-	}
-	if err := checkSubprotocols(opts.Subprotocols); err != nil {
+	host, err := handshakeHost(u, opts)
+	if err != nil {
 		return nil, nil, err
-	}
-	if opts.Compression != nil {
-		if err := opts.Compression.check(); err != nil {
-			return nil, nil, err
-		}
 	}
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
@@ -349,6 +338,27 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		c.deflate = newCompression(deflate, opts.Compression, true)
 	}
 	return c, resp, nil
+}
+
+// handshakeHost returns the host the opening handshake names, over
+// HTTP/1.1 or HTTP/2, once it has checked what opts asks it to send.
+func handshakeHost(u *url.URL, opts *DialOptions) (string, error) {
+	host := u.Host
+	if h := opts.Header.Get("Host"); h != "" {
+		host = h
+	}
+	if !validHeaderValue(host) {
+		return "", fmt.Errorf("websocket: invalid Host %q", host)
+	}
+	if err := checkSubprotocols(opts.Subprotocols); err != nil {
+		return "", err
+	}
+	if opts.Compression != nil {
+		if err := opts.Compression.check(); err != nil {
+			return "", err
+		}
+	}
+	return host, nil
 }
 
 // checkResponse checks the server's answer to the opening handshake, and

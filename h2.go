@@ -176,20 +176,9 @@ func isNoExtendedConnect(err error) bool {
 // take it over HTTP/2, it returns a connection to continue on with
 // HTTP/1.1 instead.
 func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, net.Conn, error) {
-	host := u.Host
-	if h := opts.Header.Get("Host"); h != "" {
-		host = h
-	}
-	if !validHeaderValue(host) {
-		return nil, nil, nil, fmt.Errorf("websocket: invalid Host %q", host)
-	}
-	if err := checkSubprotocols(opts.Subprotocols); err != nil {
+	host, err := handshakeHost(u, opts)
+	if err != nil {
 		return nil, nil, nil, err
-	}
-	if opts.Compression != nil {
-		if err := opts.Compression.check(); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	header := make(http.Header)
 	for k, v := range opts.Header {
