@@ -530,18 +530,7 @@ func TestClientServer(t *testing.T) {
 				}
 				buf = got
 
-				w, err := c.NextWriter(ctx, MessageBinary)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rest := msg; len(rest) > 0; {
-					k := min(len(rest), 7000)
-					if _, err := w.Write(rest[:k]); err != nil {
-						t.Fatal(err)
-					}
-					rest = rest[k:]
-				}
-				if err := w.Close(); err != nil {
+				if err := writePieces(ctx, c, MessageBinary, msg, 7000); err != nil {
 					t.Fatal(err)
 				}
 				typ, r, err := c.NextReader(ctx)
@@ -631,17 +620,7 @@ func TestConcurrentWriters(t *testing.T) {
 							}
 							continue
 						}
-						w, err := c.NextWriter(ctx, MessageBinary)
-						if err != nil {
-							errs <- err
-							return
-						}
-						for rest := msg; len(rest) > 0; {
-							k := min(len(rest), 5000)
-							w.Write(rest[:k])
-							rest = rest[k:]
-						}
-						if err := w.Close(); err != nil {
+						if err := writePieces(ctx, c, MessageBinary, msg, 5000); err != nil {
 							errs <- err
 							return
 						}
@@ -783,4 +762,22 @@ func TestServerFrameNotMasked(t *testing.T) {
 	p := s.dialRaw(t)
 	p.send(true, OpText, []byte(strings.Repeat("z", 3000)))
 	p.expectMessage(OpText, []byte(strings.Repeat("z", 3000))) // readFrame checks the mask bit
+}
+
+// writePieces sends msg as one message of type typ through NextWriter, in
+// writes of piece bytes.
+func writePieces(ctx context.Context, c *Conn, typ MessageType, msg []byte, piece int) error {
+	w, err := c.NextWriter(ctx, typ)
+	if err != nil {
+		return err
+	}
+	for rest := msg; len(rest) > 0; {
+		k := min(len(rest), piece)
+		if _, err := w.Write(rest[:k]); err != nil {
+			w.Close()
+			return err
+		}
+		rest = rest[k:]
+	}
+	return w.Close()
 }

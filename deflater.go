@@ -253,7 +253,7 @@ const fewTokens = 64
 func fixedSize(toks []uint32) int {
 	n := int(fixedEnc.lit.len[endOfBlock])
 	for _, t := range toks {
-		if t < 256 {
+		if t < matchToken {
 			n += int(fixedEnc.lit.len[t])
 			continue
 		}
@@ -270,10 +270,9 @@ type huffCode struct {
 	len  [288]uint8
 }
 
-// build makes c a Huffman code for freq, no code longer than maxBits. It
-// returns the bits the symbols counted in freq take with it, and with the
-// code whose lengths are fixed, extra bits included in both.
-func (c *huffCode) build(freq []int32, maxBits int, extra, fixed []uint8, sc *huffScratch) (bits, fixedBits int) {
+// build makes c a Huffman code for freq, no code longer than maxBits, and
+// returns the symbols that have a code, in order.
+func (c *huffCode) build(freq []int32, maxBits int, sc *huffScratch) []uint16 {
 	var count [16]uint16
 	// Symbols by frequency, least frequent first: frequency<<9 | symbol.
 	n := 0
@@ -290,15 +289,13 @@ func (c *huffCode) build(freq []int32, maxBits int, extra, fixed []uint8, sc *hu
 		a := 0
 		if n == 1 {
 			a = int(sc.byFreq[0] & 511)
-			bits = int(freq[a]) * (1 + int(extra[a]))
-			fixedBits = int(freq[a]) * int(fixed[a]+extra[a])
 		}
 		b := 1 - min(a, 1) // symbol 1, or 0 when a is 0
 		lengths[a], lengths[b] = 1, 1
 		sc.syms[0], sc.syms[1] = uint16(min(a, b)), uint16(max(a, b))
 		count[1] = 2
 		c.assign(sc.syms[:2], &count)
-		return bits, fixedBits
+		return sc.syms[:2]
 	}
 	sorted := sc.byFreq[:n]
 	slices.Sort(sorted)
@@ -311,14 +308,21 @@ func (c *huffCode) build(freq []int32, maxBits int, extra, fixed []uint8, sc *hu
 		limitLengths(depth, maxBits)
 	}
 	for i, v := range sorted {
-		sym, f, l := v&511, int(v>>9), depth[i]
-		lengths[sym] = uint8(l)
-		count[l&15]++
-		bits += f * (int(l) + int(extra[sym]))
-		fixedBits += f * int(fixed[sym]+extra[sym])
+		lengths[v&511] = uint8(depth[i])
+		count[depth[i]&15]++
 	}
 	c.assign(sc.syms[:n], &count)
-	return bits, fixedBits
+	return sc.syms[:n]
+}
+
+// codeBits returns the bits the symbols used, counted in freq, take with
+// code lengths lengths, extra bits included.
+func codeBits(freq []int32, used []uint16, lengths, extra []uint8) int {
+	n := 0
+	for _, sym := range used {
+		n += int(freq[sym]) * int(lengths[sym]+extra[sym])
+	}
+	return n
 }
 
 // huffScratch is room for building a Huffman code.
@@ -440,9 +444,12 @@ type dynamicCode struct {
 // build makes the codes for freq, and returns the bits the block's symbols
 // take with them and with the fixed code, without the header.
 func (dc *dynamicCode) build(freq *blockFreq) (bits, fixedBits int) {
-	bits, fixedBits = dc.lit.build(freq.lit[:], 15, litExtra[:], fixedEnc.lit.len[:], &dc.sc)
-	b, f := dc.dist.build(freq.dist[:], 15, distExtra[:], fixedEnc.dist.len[:], &dc.sc)
-	bits, fixedBits = bits+b, fixedBits+f
+	used := dc.lit.build(freq.lit[:], 15, &dc.sc)
+	bits = codeBits(freq.lit[:], used, dc.lit.len[:], litExtra[:])
+	fixedBits = codeBits(freq.lit[:], used, fixedEnc.lit.len[:], litExtra[:])
+	used = dc.dist.build(freq.dist[:], 15, &dc.sc)
+	bits += codeBits(freq.dist[:], used, dc.dist.len[:], distExtra[:])
+	fixedBits += codeBits(freq.dist[:], used, fixedEnc.dist.len[:], distExtra[:])
 	dc.nlit, dc.ndist = maxNumLit, maxNumDist
 	for dc.nlit > 257 && dc.lit.len[dc.nlit-1] == 0 {
 		dc.nlit--
@@ -491,7 +498,7 @@ func (dc *dynamicCode) build(freq *blockFreq) (bits, fixedBits int) {
 			emit(int(v), 0)
 		}
 	}
-	dc.clc.build(clFreq[:], 7, clExtra[:], clExtra[:], &dc.sc)
+	dc.clc.build(clFreq[:], 7, &dc.sc)
 	dc.ncl = 19
 	for dc.ncl > 4 && dc.clc.len[codeLengthOrder[dc.ncl-1]] == 0 {
 		dc.ncl--
@@ -532,26 +539,18 @@ func (dc *dynamicCode) writeHeader(w *bitWriter) {
 // fixedEnc is the fixed code of section 3.2.6, for writing.
 var fixedEnc = func() (f struct{ lit, dist huffCode }) {
 	var syms [288]uint16
-	for i := range syms {
+	var litCount, distCount [16]uint16
+	for i, l := range fixedLitLengths {
 		syms[i] = uint16(i)
+		f.lit.len[i] = l
+		litCount[l]++
 	}
-	for i := range 288 {
-		switch {
-		case i < 144:
-			f.lit.len[i] = 8
-		case i < 256:
-			f.lit.len[i] = 9
-		case i < 280:
-			f.lit.len[i] = 7
-		default:
-			f.lit.len[i] = 8
-		}
-	}
-	f.lit.assign(syms[:], &[16]uint16{7: 24, 8: 152, 9: 112})
+	f.lit.assign(syms[:], &litCount)
 	for i := range 32 {
 		f.dist.len[i] = 5
+		distCount[5]++
 	}
-	f.dist.assign(syms[:32], &[16]uint16{5: 32})
+	f.dist.assign(syms[:32], &distCount)
 	return f
 }()
 

@@ -167,8 +167,7 @@ func TestHuffLengths(t *testing.T) {
 		}
 		var c huffCode
 		var sc huffScratch
-		zero := make([]uint8, n)
-		c.build(freq, maxBits, zero, zero, &sc)
+		c.build(freq, maxBits, &sc)
 		lengths := c.len[:n]
 		var count [16]uint16
 		for _, l := range lengths {

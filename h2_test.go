@@ -395,18 +395,7 @@ func TestH2Fragmented(t *testing.T) {
 		s, c := dialH2Path(t, useTLS, "/stream", nil)
 		ctx := context.Background()
 		msg := bytes.Repeat([]byte("fragmented "), 10000) // 110 KB
-		w, err := c.NextWriter(ctx, MessageText)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for p := msg; len(p) > 0; {
-			k := min(len(p), 7000)
-			if _, err := w.Write(p[:k]); err != nil {
-				t.Fatal(err)
-			}
-			p = p[k:]
-		}
-		if err := w.Close(); err != nil {
+		if err := writePieces(ctx, c, MessageText, msg, 7000); err != nil {
 			t.Fatal(err)
 		}
 		_, got, err := c.ReadMessage(ctx, nil)
@@ -466,12 +455,7 @@ func TestH2Deadline(t *testing.T) {
 			t.Fatalf("write past the deadline: %v", err)
 		}
 		c.SetWriteDeadline(time.Time{})
-		if err := c.WriteMessage(ctx, MessageText, []byte("still there")); err != nil {
-			t.Fatal(err)
-		}
-		if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "still there" {
-			t.Fatalf("echo after the deadline: %q, %v", msg, err)
-		}
+		wantEcho(t, c, "still there")
 		if err := c.Close(StatusNormalClosure, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -1011,13 +995,7 @@ func TestH2ServerTimeouts(t *testing.T) {
 		t.Fatalf("over %s", proto)
 	}
 	time.Sleep(1500 * time.Millisecond) // past both timeouts
-	ctx := context.Background()
-	if err := c.WriteMessage(ctx, MessageText, []byte("later")); err != nil {
-		t.Fatal(err)
-	}
-	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "later" {
-		t.Fatalf("echo after the server's timeouts: %q, %v", msg, err)
-	}
+	wantEcho(t, c, "later")
 	if err := c.Close(StatusNormalClosure, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -1138,5 +1116,18 @@ func TestH2FrameTracker(t *testing.T) {
 		if !tr.closeSent() {
 			t.Errorf("writes of %d bytes: the close frame was not seen", step)
 		}
+	}
+}
+
+// wantEcho writes text to c and fails t unless the echo server sends it
+// back.
+func wantEcho(t *testing.T, c *Conn, text string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.WriteMessage(ctx, MessageText, []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != text {
+		t.Fatalf("echo of %q: %q, %v", text, msg, err)
 	}
 }

@@ -148,21 +148,27 @@ func (t *huffTable) decode(b uint64) (sym uint32, n uint) {
 	return e >> 16, uint(e & entryLen)
 }
 
-// The fixed codes of section 3.2.6, built once.
-var fixedTables = sync.OnceValues(func() (*huffTable, *huffTable) {
-	var lengths [288]uint8
-	for i := range lengths {
+// fixedLitLengths are the code lengths of the fixed literal/length code of
+// section 3.2.6; every fixed distance code is 5 bits long.
+var fixedLitLengths = func() (l [288]uint8) {
+	for i := range l {
 		switch {
 		case i < 144:
-			lengths[i] = 8
+			l[i] = 8
 		case i < 256:
-			lengths[i] = 9
+			l[i] = 9
 		case i < 280:
-			lengths[i] = 7
+			l[i] = 7
 		default:
-			lengths[i] = 8
+			l[i] = 8
 		}
 	}
+	return l
+}()
+
+// The fixed codes of section 3.2.6, built once.
+var fixedTables = sync.OnceValues(func() (*huffTable, *huffTable) {
+	lengths := fixedLitLengths
 	lit, dist := new(huffTable), new(huffTable)
 	lit.build(lengths[:])
 	// All 32 distance codes, so that the code is complete; 30 and 31 are
@@ -343,6 +349,18 @@ func (f *inflater) extra(n uint8) (int, bool) {
 	v := int(f.b & (1<<n - 1))
 	f.consume(uint(n))
 	return v, true
+}
+
+// based reads the extra bits of a length or distance symbol and returns
+// the value they make with its base, failing the stream for a symbol
+// beyond the table.
+func (f *inflater) based(sym uint32, base []uint16, extra []uint8) (int, bool) {
+	if sym >= uint32(len(base)) {
+		f.fail(errCorruptDeflate)
+		return 0, false
+	}
+	v, ok := f.extra(extra[sym])
+	return v + int(base[sym]), ok
 }
 
 func (f *inflater) blockHeader() {
@@ -610,29 +628,18 @@ func (f *inflater) huffmanTail() {
 			f.endBlock()
 			return
 		}
-		sym -= endOfBlock + 1
-		if sym >= uint32(len(lengthBase)) {
-			f.fail(errCorruptDeflate)
-			return
-		}
-		length, ok := f.extra(lengthExtra[sym])
+		length, ok := f.based(sym-(endOfBlock+1), lengthBase[:], lengthExtra[:])
 		if !ok {
 			return
 		}
-		length += int(lengthBase[sym])
 		dsym, ok := f.symbol(f.dist)
 		if !ok {
 			return
 		}
-		if dsym >= uint32(len(distBase)) {
-			f.fail(errCorruptDeflate)
-			return
-		}
-		dist, ok := f.extra(distExtra[dsym])
+		dist, ok := f.based(dsym, distBase[:], distExtra[:])
 		if !ok {
 			return
 		}
-		dist += int(distBase[dsym])
 		if dist > f.w {
 			f.fail(errCorruptDeflate)
 			return
