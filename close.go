@@ -99,12 +99,18 @@ func (e *CloseError) Error() string {
 
 func (e *CloseError) Unwrap() error { return e.Err }
 
-// CloseStatus returns the status code of the CloseError in err's chain, or
-// 0 if there is none.
+// CloseStatus returns the status code that ended the connection, as err
+// tells it: the code of the CloseError in err's chain (the peer's, or 1006),
+// or the code of the ProtocolError with which this side failed the
+// connection. It returns 0 if err carries neither.
 func CloseStatus(err error) StatusCode {
 	var ce *CloseError
 	if errors.As(err, &ce) {
 		return ce.Code
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code
 	}
 	return 0
 }
@@ -171,27 +177,40 @@ func ParseClosePayload(p []byte) (StatusCode, string, error) {
 // Close runs the closing handshake of RFC 6455 section 7: it sends a close
 // frame with code and reason, waits for the peer's close frame, and closes
 // the TCP connection; a client first waits for the server to close TCP, as
-// section 7.1.1 asks. Each step is bounded by DefaultCloseTimeout. A code of
-// 0 sends a close frame without a status code. A reason longer than
-// MaxCloseReason bytes is cut.
+// section 7.1.1 asks. Each step is bounded by the close timeout
+// (DefaultCloseTimeout unless SetCloseTimeout says otherwise). A code of 0
+// (or StatusNoStatusReceived) sends a close frame without a status code, and
+// then no reason. The reason must be valid UTF-8; one longer than
+// MaxCloseReason bytes is cut at a character boundary.
 //
 // Close returns nil once the peer has answered with its own close frame. If
 // the connection is already closing or closed, Close waits for that to end
-// and returns ErrClosed.
+// and returns ErrClosed. A code that may not be sent (see StatusCode.Valid)
+// or a reason that is not UTF-8 sends nothing: Close closes the connection
+// at once, as CloseNow does, and returns an error saying why.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if code == StatusNoStatusReceived {
 		code = 0
 	}
-	if code != 0 && !code.Valid() {
+	var err error
+	switch {
+	case code != 0 && !code.Valid():
+		err = fmt.Errorf("websocket: close code %d may not be sent", uint16(code))
+	case code == 0 && reason != "":
+		err = fmt.Errorf("websocket: close reason %q without a status code", reason)
+	case !utf8.ValidString(reason):
+		err = fmt.Errorf("websocket: close reason %q is not valid UTF-8", reason)
+	}
+	if err != nil {
 		c.CloseNow()
-		return fmt.Errorf("websocket: close code %d may not be sent", uint16(code))
+		return err
 	}
 	if !c.startClosing() {
 		<-c.closed
 		return ErrClosed
 	}
-	deadline := time.Now().Add(c.closeTimeout)
-	err := c.sendClose(code, reason, deadline)
+	deadline := c.closeDeadline()
+	err = c.sendClose(code, reason, deadline)
 	if err == nil {
 		err = c.awaitPeerClose(deadline)
 	}
@@ -299,13 +318,14 @@ func (c *Conn) closeReceived(p []byte) error {
 	c.r.err = ce
 	c.r.active = false
 	if c.startClosing() {
-		// The peer began the closing handshake: echo its code, then close
-		// TCP (a client waits for the server to do so first).
-		deadline := time.Now().Add(c.closeTimeout)
+		// The peer began the closing handshake: echo its code and reason,
+		// as browsers and most libraries do, then close TCP (a client waits
+		// for the server to do so first).
+		deadline := c.closeDeadline()
 		if code == StatusNoStatusReceived {
 			code = 0
 		}
-		if c.sendClose(code, "", deadline) == nil && c.client {
+		if c.sendClose(code, reason, deadline) == nil && c.client {
 			c.awaitEOF(deadline)
 		}
 		c.closeTCP()
@@ -314,23 +334,45 @@ func (c *Conn) closeReceived(p []byte) error {
 }
 
 // fail fails the connection (section 7.1.7) for a violation by the peer:
-// it sends a close frame with code, waits for the peer's close frame, and
-// closes TCP. The reading goroutine calls it, and every later read returns
-// the error.
+// it sends a close frame with code, then closes TCP after a short linger,
+// without reading anything more from the peer (see linger). The reading
+// goroutine calls it, and every later read returns the error.
 func (c *Conn) fail(code StatusCode, format string, args ...any) error {
 	err := protocolErr(code, format, args...)
 	c.r.err = err
+	c.r.active = false
 	if c.startClosing() {
-		deadline := time.Now().Add(c.closeTimeout)
-		if c.sendClose(code, err.Msg, deadline) == nil {
-			c.drainUntilClose(deadline)
-			if c.client {
-				c.awaitEOF(deadline)
-			}
+		if c.sendClose(code, err.Msg, c.closeDeadline()) == nil {
+			c.linger()
 		}
 		c.closeTCP()
 	}
 	return err
+}
+
+// How long, and for how many bytes, a connection failed for a protocol
+// error lingers before it closes TCP.
+const (
+	lingerTime  = 100 * time.Millisecond
+	lingerBytes = 16 << 10
+)
+
+// linger follows the close frame of a failed connection. Section 7.1.7
+// forbids processing anything more from the peer, its close frame
+// included, but closing a socket with unread input makes the kernel answer
+// with a reset, which may destroy our close frame before the peer has read
+// it. So linger ends our direction of the transport (the peer sees the end
+// of the stream after our close frame), then drops, unread, what the peer
+// still sends, until it closes its direction, lingerBytes have come or
+// lingerTime has passed, whichever is first. The caller holds the read
+// semaphore.
+func (c *Conn) linger() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	c.r.remain = 0
+	c.r.skip(lingerBytes)
 }
 
 // drainUntilClose reads and drops frames until the peer's close frame, an
@@ -393,12 +435,12 @@ func (c *Conn) drainUntilClose(deadline time.Time) error {
 }
 
 // awaitEOF waits, on a client, for the server to close the TCP connection
-// after the closing handshake. The caller holds the read semaphore.
+// after the closing handshake, until deadline. Nothing may follow the
+// server's close frame: bytes that do are dropped, up to lingerBytes, and
+// then the client stops waiting. The caller holds the read semaphore.
 func (c *Conn) awaitEOF(deadline time.Time) {
 	c.nc.SetReadDeadline(deadline)
-	r := &c.r
-	for r.skip(readBufSize) == nil {
-	}
+	c.r.skip(lingerBytes)
 }
 
 // skip reads and drops n bytes.

@@ -297,7 +297,7 @@ func TestCloseStatusWrapped(t *testing.T) {
 		{"nil", nil, 0},
 		{"plain", errors.New("x"), 0},
 		{"eof", io.EOF, 0},
-		{"protocol error", &ProtocolError{Code: StatusProtocolError, Msg: "m"}, 0},
+		{"protocol error", &ProtocolError{Code: StatusProtocolError, Msg: "m"}, StatusProtocolError},
 		{"direct", ce, StatusGoingAway},
 		{"wrapped", fmt.Errorf("read: %w", ce), StatusGoingAway},
 		{"wrapped twice", fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", ce)), StatusGoingAway},

@@ -144,7 +144,7 @@ func TestClientWaitsForServerTCPClose(t *testing.T) {
 // TestCloseTimeout checks that Close gives up on a peer that never answers
 // its close frame, and closes TCP.
 func TestCloseTimeout(t *testing.T) {
-	setup := func(c *Conn) { c.closeTimeout = 200 * time.Millisecond }
+	setup := func(c *Conn) { c.SetCloseTimeout(200 * time.Millisecond) }
 	bothSides(t, setup, func(c *Conn) error { return c.Close(StatusNormalClosure, "") }, func(t *testing.T, s side) {
 		s.peer.expectClose(StatusNormalClosure)
 		s.peer.expectTCPClosed() // without answering
@@ -157,7 +157,7 @@ func TestCloseTimeout(t *testing.T) {
 // TestFailureTimeout checks that a connection failed for a protocol error is
 // closed even when the peer never answers the close frame.
 func TestFailureTimeout(t *testing.T) {
-	setup := func(c *Conn) { c.closeTimeout = 200 * time.Millisecond }
+	setup := func(c *Conn) { c.SetCloseTimeout(200 * time.Millisecond) }
 	bothSides(t, setup, nil, func(t *testing.T, s side) {
 		s.peer.send(true, Opcode(3), nil)
 		s.peer.expectClose(StatusProtocolError)

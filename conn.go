@@ -3,9 +3,11 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,20 +56,33 @@ var errCloseSent = fmt.Errorf("websocket: close frame already sent: %w", net.Err
 // A Conn is a WebSocket connection, made by Accept on the server or by Dial
 // on the client.
 //
-// Concurrency: any number of goroutines may write at once (WriteMessage,
-// NextWriter, Ping); data messages never interleave, while control frames
-// may go out between the frames of a message being streamed. One goroutine
-// at a time may read (ReadMessage, NextReader); a second waits for the first.
-// Close and CloseNow may be called from any goroutine at any time.
+// Concurrency: every method may be called from any goroutine at any time.
+// Any number of goroutines may write at once (WriteMessage, NextWriter,
+// WritePreparedMessage, Ping); data messages never interleave, while control
+// frames may go out between the frames of a message being streamed. One
+// goroutine at a time reads (ReadMessage, NextReader); a second waits for
+// the first. The setters (SetReadLimit, OnPing, SetCloseTimeout...) may be
+// called while other goroutines read and write; they take effect from the
+// next message or frame read. Close and CloseNow may be called at any time,
+// and interrupt the calls in progress. The readers and writers that
+// NextReader and NextWriter return are for one goroutine at a time, as any
+// io.Reader or io.Writer, and stop working once their message is over.
 //
 // Control frames are handled by whichever goroutine is reading: pings are
 // answered, pongs complete Ping calls and a close frame completes the closing
 // handshake. A connection that is not read therefore neither answers pings
 // nor notices the peer closing it.
+//
+// A peer that breaks the protocol or a limit makes the reader fail the
+// connection (RFC 6455 section 7.1.7): it sends a close frame with the
+// status code the RFC calls for, processes nothing more from the peer, and
+// closes TCP once the peer has closed its side, 16 KiB more have arrived or
+// 100 ms have passed, whichever comes first (so that closing does not reset
+// the connection before the peer has read the close frame).
 type Conn struct {
 	nc           net.Conn
 	subprotocol  string
-	closeTimeout time.Duration
+	closeTimeout atomic.Int64 // a time.Duration
 
 	r       readState
 	deflate *compression // nil unless permessage-deflate was negotiated
@@ -77,10 +92,13 @@ type Conn struct {
 	msgSem    sem
 	frameSem  sem
 	wdl       ioDeadline
-	vec       [2][]byte     // header and payload for a vectored write
-	bufs      net.Buffers   // vec or a batch of prepared frames, as WriteTo consumes it
-	rng       *rand.ChaCha8 // masking keys, for a client
-	writer    messageWriter // the writer NextWriter returns
+	vec       [2][]byte          // header and payload for a vectored write
+	bufs      net.Buffers        // vec or a batch of prepared frames, as WriteTo consumes it
+	rng       *rand.ChaCha8      // masking keys, for a client
+	writer    messageWriter      // the message being written, through NextWriter or internally
+	writerGen atomic.Uint64      // the writerHandle that may use writer; 0 for none
+	wseq      uint64             // writerHandles made so far; guarded by msgSem
+	wslab     slab[writerHandle] // guarded by msgSem
 	hdr       [MaxHeaderSize]byte
 	closeSent bool // guarded by frameSem
 	client    bool
@@ -103,13 +121,13 @@ type Conn struct {
 // holds bytes already read from nc past the handshake.
 func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Conn {
 	c := &Conn{
-		nc:           nc,
-		client:       client,
-		subprotocol:  subprotocol,
-		closeTimeout: DefaultCloseTimeout,
-		closeRcvd:    make(chan struct{}),
-		closed:       make(chan struct{}),
+		nc:          nc,
+		client:      client,
+		subprotocol: subprotocol,
+		closeRcvd:   make(chan struct{}),
+		closed:      make(chan struct{}),
 	}
+	c.closeTimeout.Store(int64(DefaultCloseTimeout))
 	c.wdl.set = nc.SetWriteDeadline
 	c.r.init(c, buffered)
 	c.writer.c = c
@@ -144,29 +162,60 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.wdl.setUser(t) }
 
 // SetReadLimit sets the largest message, in bytes, that reads accept; a
 // larger one fails the connection with StatusMessageTooBig before it is
-// buffered. The default is DefaultReadLimit. Call it before reading.
-func (c *Conn) SetReadLimit(n int64) { c.r.limit = n }
+// buffered (for a compressed message, as soon as its inflated bytes cross
+// the limit). A negative n removes the limit; 0 accepts only empty
+// messages. The default is DefaultReadLimit. A new limit applies from the
+// next message.
+func (c *Conn) SetReadLimit(n int64) {
+	if n < 0 {
+		n = math.MaxInt64
+	}
+	c.r.limit.Store(n)
+}
 
 // SetFragmentLimit sets the most frames a message may arrive in; a message
-// with more fails the connection with StatusMessageTooBig. The default is
-// DefaultFragmentLimit. Call it before reading.
-func (c *Conn) SetFragmentLimit(n int) { c.r.maxFrames = n }
+// with more fails the connection with StatusMessageTooBig. A negative n
+// removes the limit; 0 and 1 accept unfragmented messages only. The default
+// is DefaultFragmentLimit. A new limit applies from the next message.
+func (c *Conn) SetFragmentLimit(n int) {
+	if n < 0 {
+		n = math.MaxInt
+	}
+	c.r.maxFrames.Store(int64(max(n, 1)))
+}
 
 // SetCloseTimeout sets how long the closing handshake may take: Close
-// waits that long to send its close frame and then as long for the peer's,
-// and a connection failed for a protocol error waits as long for the
-// peer's answer. The default is DefaultCloseTimeout. Call it before using
-// the connection.
-func (c *Conn) SetCloseTimeout(d time.Duration) { c.closeTimeout = d }
+// waits that long to send its close frame and then as long for the peer's.
+// A connection failed for a protocol error waits as long to send its close
+// frame, and then lingers for at most 100 ms (see Conn). Zero or a negative
+// d leaves no time: the close frame goes out only if it can at once. The
+// default is DefaultCloseTimeout; a new timeout applies to the closing
+// handshakes begun afterwards.
+func (c *Conn) SetCloseTimeout(d time.Duration) { c.closeTimeout.Store(int64(d)) }
+
+// closeDeadline is when a closing handshake begun now must end.
+func (c *Conn) closeDeadline() time.Time {
+	return time.Now().Add(time.Duration(c.closeTimeout.Load()))
+}
 
 // OnPing sets a function called with the payload of each ping received,
-// after the pong answering it has been sent. The payload is valid only
-// during the call. Call it before reading.
-func (c *Conn) OnPing(f func(payload []byte)) { c.r.onPing = f }
+// after the pong answering it has been sent; nil removes it. The goroutine
+// reading calls it, so it must not block. The payload is valid only during
+// the call.
+func (c *Conn) OnPing(f func(payload []byte)) { c.r.onPing.Store(callbackOf(f)) }
 
-// OnPong sets a function called with the payload of each pong received. The
-// payload is valid only during the call. Call it before reading.
-func (c *Conn) OnPong(f func(payload []byte)) { c.r.onPong = f }
+// OnPong sets a function called with the payload of each pong received;
+// nil removes it. The goroutine reading calls it, so it must not block.
+// The payload is valid only during the call.
+func (c *Conn) OnPong(f func(payload []byte)) { c.r.onPong.Store(callbackOf(f)) }
+
+// callbackOf returns what OnPing and OnPong store for f.
+func callbackOf(f func([]byte)) *func([]byte) {
+	if f == nil {
+		return nil
+	}
+	return &f
+}
 
 // closeTCP closes the underlying connection, once.
 func (c *Conn) closeTCP() { c.closeTCPLost(nil) }
@@ -208,4 +257,23 @@ func (c *Conn) lostErr(err error) error {
 		return ErrClosed
 	}
 	return &CloseError{Code: StatusAbnormalClosure, Err: err}
+}
+
+// slab hands out the handles of NextReader or NextWriter, which are never
+// reused, so that one kept past its message stays stale: slabSize at a
+// time, for one allocation per slabSize messages instead of one each.
+type slab[T any] struct {
+	s    *[slabSize]T
+	used int
+}
+
+const slabSize = 8
+
+func (s *slab[T]) take() *T {
+	if s.s == nil || s.used == slabSize {
+		s.s = new([slabSize]T)
+		s.used = 0
+	}
+	s.used++
+	return &s.s[s.used-1]
 }

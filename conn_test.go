@@ -168,7 +168,7 @@ func TestReadLimit(t *testing.T) {
 	t.Run("huge-length", func(t *testing.T) {
 		// The payload announced never comes: the package gives up waiting
 		// for it after the close timeout.
-		setup := func(c *Conn) { c.closeTimeout = 200 * time.Millisecond }
+		setup := func(c *Conn) { c.SetCloseTimeout(200 * time.Millisecond) }
 		bothSides(t, setup, nil, func(t *testing.T, s side) {
 			h := Header{Fin: true, Opcode: OpBinary, Length: 1 << 62, Masked: s.peer.client}
 			s.peer.write(AppendHeader(nil, h))

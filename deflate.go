@@ -244,15 +244,15 @@ var errTruncatedDeflate = errors.New("compressed message ends inside a DEFLATE b
 // io.EOF, with the inflater released, once the message is whole.
 func (c *Conn) inflate(p []byte) (int, error) {
 	r := &c.r
-	if room := r.limit - r.zout + 1; int64(len(p)) > room {
-		p = p[:room] // one byte past the limit is enough to know
+	if room := r.msgLimit - r.zout; room < int64(len(p)) {
+		p = p[:room+1] // one byte past the limit is enough to know
 	}
 	n, err := r.zr.Read(p)
 	if n > 0 {
 		r.zout += int64(n)
-		if r.zout > r.limit {
+		if r.zout > r.msgLimit {
 			c.endInflate()
-			return 0, c.fail(StatusMessageTooBig, "message inflates beyond the read limit of %d bytes", r.limit)
+			return 0, c.fail(StatusMessageTooBig, "message inflates beyond the read limit of %d bytes", r.msgLimit)
 		}
 		if r.typ == MessageText && !r.utf8.write(p[:n]) {
 			c.endInflate()

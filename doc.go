@@ -56,8 +56,8 @@
 // AcceptKey; and AppendClosePayload and ParseClosePayload.
 //
 // Every violation of the protocol by the peer fails the connection with the
-// status code the RFC calls for (1002, 1007, 1009), and reads return a
-// *ProtocolError. A close frame from the peer ends reads with a *CloseError
+// status code the RFC calls for (1002, 1007, 1009), reads no more from the
+// peer, and makes reads return a *ProtocolError. A close frame from the peer ends reads with a *CloseError
 // carrying its code and reason; a connection lost without one reports
 // StatusAbnormalClosure (1006).
 package websocket

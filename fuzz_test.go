@@ -636,7 +636,7 @@ type fzReadResult struct {
 // fzReadAll reads messages from c as cfg says until an error, and then once
 // more. maxMsgs bounds the messages: more means the reads make no progress.
 func fzReadAll(c *Conn, cfg fzReadConfig, maxMsgs int) (res fzReadResult) {
-	c.closeTimeout = fzCloseTimeout
+	c.SetCloseTimeout(fzCloseTimeout)
 	c.SetReadLimit(cfg.limit)
 	ctx := context.Background()
 	if cfg.cancelCtx {
@@ -1135,7 +1135,7 @@ func FuzzRoundTrip(f *testing.F) {
 		// A Conn in the other role sends the messages.
 		wnc := &fzConn{}
 		w := newConn(wnc, !readerClient, "", nil)
-		w.closeTimeout = fzCloseTimeout
+		w.SetCloseTimeout(fzCloseTimeout)
 		var werr error
 		fzBounded(t, "writing", func() {
 			ctx := context.Background()
@@ -1953,7 +1953,7 @@ func FuzzInflate(f *testing.F) {
 		nc := &fzConn{in: stream, chunks: chunks, eofWithData: mode&0x2000 != 0}
 		c := newConn(nc, client, "", nil)
 		c.deflate = newCompression(params, &CompressionOptions{}, client)
-		c.closeTimeout = fzCloseTimeout
+		c.SetCloseTimeout(fzCloseTimeout)
 		c.SetReadLimit(int64(limit))
 
 		var (
@@ -2223,7 +2223,7 @@ func FuzzCompressRoundTrip(f *testing.F) {
 		}
 		wnc := &fzConn{}
 		w := newConn(wnc, writerClient, "", nil)
-		w.closeTimeout = fzCloseTimeout
+		w.SetCloseTimeout(fzCloseTimeout)
 		w.deflate = newCompression(params, &CompressionOptions{Level: level, Threshold: threshold}, writerClient)
 		var werr error
 		fzBounded(t, "writing", func() {

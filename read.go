@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -41,19 +42,25 @@ type readState struct {
 	resume     bool // a read was interrupted inside the message; the next read continues it
 	compressed bool // the message is compressed (see zbuf)
 	typ        MessageType
-	size       int64 // payload bytes announced so far, for the limit
-	limit      int64
-	frames     int // frames of the message so far
-	maxFrames  int
+	size       int64  // payload bytes announced so far, for the limit
+	msgLimit   int64  // the read limit when the message began
+	frames     int64  // frames of the message so far
+	msgFrames  int64  // the fragment limit when the message began
 	partial    []byte // what an interrupted ReadMessage had read of the message
+
+	// Set by SetReadLimit, SetFragmentLimit, OnPing and OnPong, perhaps
+	// while a read is under way.
+	limit          atomic.Int64
+	maxFrames      atomic.Int64
+	onPing, onPong atomic.Pointer[func([]byte)]
 
 	err     error // once set, every read returns it
 	ctrl    [MaxControlPayload]byte
 	pongDue bool  // a pong could not be sent yet
 	pongLen uint8 // the pending pong's payload is ctrl[:pongLen]
 
-	onPing, onPong func([]byte)
-	reader         messageReader
+	gen  uint64 // numbers the readers NextReader returns: the latest may read
+	slab slab[readerHandle]
 
 	// A compressed message is gathered whole in zbuf, then inflated by zr;
 	// zout counts the bytes inflated.
@@ -65,9 +72,8 @@ type readState struct {
 func (r *readState) init(c *Conn, buffered []byte) {
 	r.c = c
 	r.dl.set = c.nc.SetReadDeadline
-	r.limit = DefaultReadLimit
-	r.maxFrames = DefaultFragmentLimit
-	r.reader.c = c
+	r.limit.Store(DefaultReadLimit)
+	r.maxFrames.Store(DefaultFragmentLimit)
 	r.raw = rawReader(c.nc)
 	r.rawFunc = r.rawRead
 	if len(buffered) > 0 {
@@ -96,6 +102,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	defer c.endRead(stop)
+	r.gen++ // a reader from NextReader is over
 
 	dst := buf[:0]
 	if r.resume {
@@ -201,7 +208,9 @@ func (c *Conn) interrupted(err error, read []byte) error {
 // NextReader waits for the next message and returns its type and a reader
 // for its payload, which returns io.EOF at the end of the message. ctx
 // governs the reader's reads too. The reader is valid until the next call to
-// NextReader or ReadMessage, which discards what it has left unread.
+// NextReader or ReadMessage, which discards what it has left unread; after
+// that it returns io.EOF if it had reached the end of its message, and an
+// error otherwise.
 //
 // When ctx ends or the read deadline passes during a read, the read returns
 // the error and the connection stays usable: the next NextReader returns a
@@ -213,6 +222,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.endRead(stop)
+	r.gen++
 	if r.resume {
 		r.resume = false
 	} else if err := c.startMessage(ctx); err != nil {
@@ -223,8 +233,9 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 			return 0, nil, err
 		}
 	}
-	r.reader.ctx = ctx
-	return r.typ, &r.reader, nil
+	h := r.slab.take()
+	h.c, h.ctx, h.gen = c, ctx, r.gen
+	return r.typ, h, nil
 }
 
 // startMessage discards what is left of a message abandoned by its reader
@@ -278,19 +289,41 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 	return nil
 }
 
-// messageReader is the io.Reader NextReader returns.
-type messageReader struct {
+// readerHandle is the io.Reader NextReader returns. Each NextReader makes
+// a new one, numbered gen; one kept past its message fails instead of
+// reading the next.
+type readerHandle struct {
 	c   *Conn
 	ctx context.Context
+	gen uint64
+	eof bool // Read has returned io.EOF
 }
 
-func (mr *messageReader) Read(p []byte) (int, error) {
-	c := mr.c
+var errReaderStale = errors.New("websocket: read from a message reader whose message was discarded by a later read")
+
+func (h *readerHandle) Read(p []byte) (n int, err error) {
+	c := h.c
 	r := &c.r
-	if err := r.sem.lock(mr.ctx, c.closed); err != nil {
+	if err := r.sem.lock(h.ctx, c.closed); err != nil {
 		return 0, err
 	}
 	defer r.sem.unlock()
+	if h.gen != r.gen {
+		if h.eof {
+			return 0, io.EOF
+		}
+		return 0, errReaderStale
+	}
+	n, err = c.readMessagePart(h.ctx, p)
+	if err == io.EOF {
+		h.eof = true
+	}
+	return n, err
+}
+
+// readMessagePart reads the current message for its readerHandle.
+func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
+	r := &c.r
 	if len(r.partial) > 0 {
 		n := copy(p, r.partial)
 		r.partial = r.partial[n:]
@@ -308,17 +341,17 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	stop := r.dl.begin(mr.ctx)
+	stop := r.dl.begin(ctx)
 	defer r.dl.end(stop)
 	for r.remain == 0 {
 		if !r.active {
 			return 0, io.EOF
 		}
-		if err := c.nextDataFrame(mr.ctx); err != nil {
+		if err := c.nextDataFrame(ctx); err != nil {
 			return 0, c.interrupted(err, nil)
 		}
 	}
-	n, err := c.readPayload(mr.ctx, p)
+	n, err := c.readPayload(ctx, p)
 	if err != nil {
 		return n, c.interrupted(err, nil)
 	}
@@ -393,8 +426,8 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			if !r.active {
 				return c.fail(StatusProtocolError, "continuation frame outside a fragmented message")
 			}
-			if r.frames++; r.frames > r.maxFrames {
-				return c.fail(StatusMessageTooBig, "message arrives in more than %d frames", r.maxFrames)
+			if r.frames++; r.frames > r.msgFrames {
+				return c.fail(StatusMessageTooBig, "message arrives in more than %d frames", r.msgFrames)
 			}
 		} else {
 			if r.active {
@@ -404,15 +437,17 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			r.typ = MessageType(h.Opcode)
 			r.size = 0
 			r.frames = 1
+			r.msgLimit = r.limit.Load()
+			r.msgFrames = r.maxFrames.Load()
 			r.utf8 = utf8Validator{}
 			r.compressed = h.Rsv1
 		}
-		limit := r.limit
+		limit := r.msgLimit
 		if r.compressed {
 			limit = compressedLimit(limit)
 		}
 		if h.Length > limit-r.size {
-			return c.fail(StatusMessageTooBig, "message exceeds the read limit of %d bytes", r.limit)
+			return c.fail(StatusMessageTooBig, "message exceeds the read limit of %d bytes", r.msgLimit)
 		}
 		r.size += h.Length
 		if r.remain == 0 {
@@ -518,13 +553,13 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 		if err := c.sendPong(ctx); err != nil {
 			return err
 		}
-		if r.onPing != nil {
-			r.onPing(p)
+		if f := r.onPing.Load(); f != nil {
+			(*f)(p)
 		}
 	case OpPong:
 		c.pongReceived(p)
-		if r.onPong != nil {
-			r.onPong(p)
+		if f := r.onPong.Load(); f != nil {
+			(*f)(p)
 		}
 	case OpClose:
 		return c.closeReceived(p)

@@ -17,8 +17,8 @@ func pipePair(t *testing.T) (srv, cli *Conn) {
 	a, b := net.Pipe()
 	srv = newConn(a, false, "", nil)
 	cli = newConn(b, true, "", nil)
-	srv.closeTimeout = time.Second
-	cli.closeTimeout = time.Second
+	srv.SetCloseTimeout(time.Second)
+	cli.SetCloseTimeout(time.Second)
 	t.Cleanup(func() { srv.CloseNow(); cli.CloseNow() })
 	return srv, cli
 }

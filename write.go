@@ -84,6 +84,9 @@ func (c *Conn) compressing() bool {
 //
 // A message cannot be abandoned half sent: if a write fails after some of
 // the message has gone out, the connection is closed.
+//
+// The writer is for one goroutine at a time. Once closed it fails every
+// Write and Close with an error, whatever messages follow.
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if err := c.checkMessageType(typ); err != nil {
 		return nil, err
@@ -91,7 +94,36 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
-	return c.startWriter(ctx, typ), nil
+	c.startWriter(ctx, typ)
+	c.wseq++
+	c.writerGen.Store(c.wseq)
+	h := c.wslab.take()
+	h.c, h.gen = c, c.wseq
+	return h, nil
+}
+
+// writerHandle is the writer NextWriter returns: c.writer, as long as the
+// message it was made for is being written. Each NextWriter makes a new
+// one, numbered gen, so that one used after its Close fails instead of
+// writing into another message.
+type writerHandle struct {
+	c   *Conn
+	gen uint64
+}
+
+func (h *writerHandle) Write(p []byte) (int, error) {
+	if h.c.writerGen.Load() != h.gen {
+		return 0, errWriterClosed
+	}
+	return h.c.writer.Write(p)
+}
+
+func (h *writerHandle) Close() error {
+	if h.c.writerGen.Load() != h.gen {
+		return errWriterClosed
+	}
+	h.c.writerGen.Store(0) // before the next message may begin
+	return h.c.writer.Close()
 }
 
 // startWriter prepares c.writer for a message; the caller holds msgSem.
@@ -105,7 +137,8 @@ func (c *Conn) startWriter(ctx context.Context, typ MessageType) *messageWriter 
 	return w
 }
 
-// messageWriter is the io.WriteCloser NextWriter returns.
+// messageWriter writes a message in frames, for NextWriter (through a
+// writerHandle) and for compressed messages from WriteMessage.
 type messageWriter struct {
 	c    *Conn
 	ctx  context.Context
