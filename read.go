@@ -185,6 +185,12 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 		r.sem.unlock()
 		return nil, r.err
 	}
+	if err := ctx.Err(); err != nil {
+		// A read begun with a context already over does nothing, rather
+		// than racing the context for the bytes already there.
+		r.sem.unlock()
+		return nil, err
+	}
 	return r.dl.begin(ctx), nil
 }
 
@@ -302,6 +308,9 @@ type readerHandle struct {
 var errReaderStale = errors.New("websocket: read from a message reader whose message was discarded by a later read")
 
 func (h *readerHandle) Read(p []byte) (n int, err error) {
+	if h.eof {
+		return 0, io.EOF // for good, whatever follows
+	}
 	c := h.c
 	r := &c.r
 	if err := r.sem.lock(h.ctx, c.closed); err != nil {
@@ -309,9 +318,6 @@ func (h *readerHandle) Read(p []byte) (n int, err error) {
 	}
 	defer r.sem.unlock()
 	if h.gen != r.gen {
-		if h.eof {
-			return 0, io.EOF
-		}
 		return 0, errReaderStale
 	}
 	n, err = c.readMessagePart(h.ctx, p)
@@ -340,6 +346,10 @@ func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		// As in beginRead: no read from the network once ctx is over.
+		return 0, c.interrupted(err, nil)
 	}
 	stop := r.dl.begin(ctx)
 	defer r.dl.end(stop)

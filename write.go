@@ -295,6 +295,12 @@ func (c *Conn) beginWrite(ctx context.Context) (stop func() bool, err error) {
 		c.frameSem.unlock()
 		return nil, errCloseSent
 	}
+	if err := ctx.Err(); err != nil {
+		// A write begun with a context already over sends nothing, rather
+		// than racing the context.
+		c.frameSem.unlock()
+		return nil, err
+	}
 	return c.wdl.begin(ctx), nil
 }
 
