@@ -498,11 +498,20 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write records p before it writes it: once the server has the bytes, and
+// so perhaps an answer to them is read, they are in the record. net/http
+// writes to the connection from one goroutine at a time, so the bytes not
+// written can be taken off the end of the record after.
 func (c *recordingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
 	c.f.mu.Lock()
-	c.f.sent = append(c.f.sent, p[:n]...)
+	c.f.sent = append(c.f.sent, p...)
 	c.f.mu.Unlock()
+	n, err := c.Conn.Write(p)
+	if n < len(p) {
+		c.f.mu.Lock()
+		c.f.sent = c.f.sent[:len(c.f.sent)-(len(p)-n)]
+		c.f.mu.Unlock()
+	}
 	return n, err
 }
 
