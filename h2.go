@@ -211,12 +211,9 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 		addrs.local, addrs.remote = info.Conn.LocalAddr(), info.Conn.RemoteAddr()
 		addrs.Unlock()
 	}})
-	var w net.Conn
 	var body *requestBody
 	newReq := func() *http.Request {
-		var theirs net.Conn
-		w, theirs = net.Pipe()
-		body = &requestBody{Conn: theirs, closed: make(chan struct{})}
+		body = newRequestBody()
 		req := &http.Request{
 			Method:     http.MethodConnect,
 			URL:        target,
@@ -226,13 +223,14 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 			Body:       body,
 			Host:       host,
 		}
-		return req.WithContext(sctx)
+		trace := &httptrace.ClientTrace{WroteRequest: body.wroteRequest}
+		return req.WithContext(httptrace.WithClientTrace(sctx, trace))
 	}
 	abort := func() {
 		stop()
 		cancel()
-		if w != nil {
-			w.Close()
+		if body != nil {
+			body.closeWrite()
 		}
 	}
 	// handshakeErr prefers the context's error when ctx ended the
@@ -282,7 +280,7 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 	addrs.Lock()
 	local, remote := addrs.local, addrs.remote
 	addrs.Unlock()
-	s := &clientStream{w: w, body: body, resp: resp.Body, cancel: cancel, local: local, remote: remote}
+	s := &clientStream{body: body, resp: resp.Body, cancel: cancel, local: local, remote: remote}
 	s.start(resp.Body)
 	c := newConn(s, true, resp.Header.Get("Sec-WebSocket-Protocol"), nil)
 	if compress {
@@ -293,18 +291,83 @@ func dialH2(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Re
 	return c, &r, nil, nil
 }
 
-// requestBody is the reading end of the pipe that carries a client's
-// frames to net/http's HTTP/2 client; closed is closed once net/http has
-// finished with it.
+// requestBody is the pipe that carries a client's frames to net/http's
+// HTTP/2 client, which reads it as the request body, a DATA frame per read.
+//
+// The bytes that end our side of the stream, those ending the close frame,
+// do not go through the pipe: they are kept and the pipe closed, so that
+// the read returning them returns io.EOF too, and net/http sends them with
+// END_STREAM in one DATA frame. Sent apart, END_STREAM could follow the
+// server's answer to the close frame and the server's end of the stream:
+// net/http's server then resets our side (RST_STREAM with NO_ERROR), and
+// net/http's client stops writing the body and never sends END_STREAM.
 type requestBody struct {
-	net.Conn
-	once   sync.Once
-	closed chan struct{}
+	net.Conn          // the reading end, net/http's
+	w        net.Conn // the writing end, ours
+
+	mu     sync.Mutex
+	last   []byte // read after the end of the pipe, with io.EOF
+	ended  bool   // w is closed
+	closed bool   // net/http has closed the body
+
+	wroteOnce sync.Once
+	wrote     chan struct{} // closed when net/http has done writing the body
+}
+
+func newRequestBody() *requestBody {
+	r, w := net.Pipe()
+	return &requestBody{Conn: r, w: w, wrote: make(chan struct{})}
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.Conn.Read(p)
+	if err == io.EOF {
+		b.mu.Lock()
+		n = copy(p, b.last)
+		b.last = b.last[n:]
+		if len(b.last) > 0 {
+			err = nil
+		}
+		b.mu.Unlock()
+	}
+	return n, err
 }
 
 func (b *requestBody) Close() error {
-	b.once.Do(func() { close(b.closed) })
+	b.mu.Lock()
+	b.closed = true
+	b.last = nil
+	b.mu.Unlock()
 	return b.Conn.Close()
+}
+
+// end ends the body with p, to be read with io.EOF. It reports false,
+// keeping nothing, when the body has ended or been closed already.
+func (b *requestBody) end(p []byte) bool {
+	b.mu.Lock()
+	ok := !b.ended && !b.closed
+	if ok {
+		b.last = bytes.Clone(p)
+	}
+	b.ended = true
+	b.mu.Unlock()
+	b.w.Close()
+	return ok
+}
+
+// closeWrite ends the body after the bytes written so far.
+func (b *requestBody) closeWrite() {
+	b.mu.Lock()
+	b.ended = true
+	b.mu.Unlock()
+	b.w.Close()
+}
+
+// wroteRequest is the request's WroteRequest trace hook: net/http's HTTP/2
+// client calls it when it stops writing the body, having sent END_STREAM
+// (info.Err nil) or not.
+func (b *requestBody) wroteRequest(httptrace.WroteRequestInfo) {
+	b.wroteOnce.Do(func() { close(b.wrote) })
 }
 
 // acceptH2 is Accept for a request made with HTTP/2's extended CONNECT
@@ -457,7 +520,6 @@ func errClosedStream(op string) error {
 // from, a DATA frame per write.
 type clientStream struct {
 	streamReader
-	w             net.Conn // the writing end of the request body's pipe
 	body          *requestBody
 	resp          io.ReadCloser
 	cancel        context.CancelFunc
@@ -467,15 +529,22 @@ type clientStream struct {
 }
 
 func (s *clientStream) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
+	t := s.frames
+	if t.advance(p) && t.closeSent() {
+		// Nothing follows a close frame: end our side of the stream with
+		// END_STREAM, as a TCP connection would be half closed, in the
+		// DATA frame that carries the close frame's end.
+		if !s.body.end(p) {
+			return 0, errClosedStream("write")
+		}
+		s.frames = t
+		return len(p), nil
+	}
+	n, err := s.body.w.Write(p)
 	if err != nil {
 		return n, pipeErr("write", err)
 	}
-	if s.frames.advance(p) && s.frames.closeSent() {
-		// Nothing follows a close frame: end our side of the stream with
-		// END_STREAM, as a TCP connection would be half closed.
-		s.w.Close()
-	}
+	s.frames = t
 	return n, nil
 }
 
@@ -485,22 +554,33 @@ const h2CloseWait = time.Second
 
 // Close ends the stream: with END_STREAM once the server has ended its
 // side, with RST_STREAM (CANCEL) otherwise.
+//
+// Closing the response body makes net/http reset the stream unless it has
+// both sent our END_STREAM and received the server's. So when the server
+// has ended its side, Close first waits, at most h2CloseWait, for net/http
+// to be done writing the request body: it is once it has sent END_STREAM,
+// or given up because the server reset the stream.
 func (s *clientStream) Close() error {
 	err := errClosedStream("close")
 	s.closeOnce.Do(func() {
 		err = nil
 		if s.sawEOF() {
-			s.w.Close() // net/http reads EOF and sends END_STREAM
+			// The close frame has ended the body already, unless none
+			// was sent: net/http reads the end and sends END_STREAM.
+			s.body.closeWrite()
 			t := time.NewTimer(h2CloseWait)
 			select {
-			case <-s.body.closed:
+			case <-s.body.wrote:
 			case <-t.C:
 			}
 			t.Stop()
 		}
-		s.cancel()
-		s.w.Close()
+		// The response body before the request body's end: net/http,
+		// aborting the stream, then stops writing the request body,
+		// where it would take the end for an END_STREAM to send.
 		s.resp.Close()
+		s.cancel()
+		s.body.closeWrite()
 		s.stop()
 	})
 	return err
@@ -508,7 +588,7 @@ func (s *clientStream) Close() error {
 
 func (s *clientStream) LocalAddr() net.Addr                { return orAddr(s.local) }
 func (s *clientStream) RemoteAddr() net.Addr               { return orAddr(s.remote) }
-func (s *clientStream) SetWriteDeadline(t time.Time) error { return s.w.SetWriteDeadline(t) }
+func (s *clientStream) SetWriteDeadline(t time.Time) error { return s.body.w.SetWriteDeadline(t) }
 func (s *clientStream) SetDeadline(t time.Time) error {
 	s.SetReadDeadline(t)
 	return s.SetWriteDeadline(t)
