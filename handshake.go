@@ -141,6 +141,10 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusMethodNotAllowed, fmt.Errorf("websocket: handshake method is %s, not GET", r.Method)
 	case !r.ProtoAtLeast(1, 1):
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: handshake over %s, not HTTP/1.1 or later", r.Proto)
+	case !validHost(r.Host):
+		// Item 2; RFC 9112 section 3.2: 400 for an invalid Host. net/http's
+		// server checks only its characters.
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: malformed Host %q", r.Host)
 	case !headerHasToken(r.Header, "Connection", "upgrade"):
 		return "", http.StatusBadRequest, errors.New("websocket: no 'upgrade' token in the Connection header")
 	case !headerHasToken(r.Header, "Upgrade", "websocket"):

@@ -128,6 +128,18 @@ func TestHandshakeRequestHTTPRules(t *testing.T) {
 		{name: "Host with user info", req: strictRequest("", host, []string{"Host: user@example.test"}, ""), status: badRequest},
 		{name: "Host folded", req: strictRequest("", host, []string{"Host: example.", " test"}, ""), status: badRequest},
 		{name: "Host with a space, absolute form", req: strictRequest("GET http://example.test/ws HTTP/1.1", host, []string{"Host: example .test"}, ""), status: badRequest},
+		// net/http's server checks only the characters of a Host; Accept
+		// checks its form.
+		{name: "Host with a letter in the port", req: strictRequest("", host, []string{"Host: example.test:8o"}, ""), status: badRequest},
+		{name: "Host with two ports", req: strictRequest("", host, []string{"Host: example.test:80:80"}, ""), status: badRequest},
+		{name: "Host IPv6 unbracketed", req: strictRequest("", host, []string{"Host: 2001:db8::1"}, ""), status: badRequest},
+		{name: "Host IPv6 unclosed", req: strictRequest("", host, []string{"Host: [2001:db8::1"}, ""), status: badRequest},
+		{name: "Host IPv6 invalid", req: strictRequest("", host, []string{"Host: [2001:db8::g]"}, ""), status: badRequest},
+		{name: "Host IPv4 in brackets", req: strictRequest("", host, []string{"Host: [192.0.2.1]"}, ""), status: badRequest},
+		{name: "Host IPv6 with a raw zone", req: strictRequest("", host, []string{"Host: [fe80::1%eth0]"}, ""), status: badRequest},
+		{name: "Host IPvFuture without an address", req: strictRequest("", host, []string{"Host: [v1.]"}, ""), status: badRequest},
+		{name: "Host after the bracket", req: strictRequest("", host, []string{"Host: [::1]x"}, ""), status: badRequest},
+		{name: "Host with bad percent-encoding", req: strictRequest("", host, []string{"Host: a%4g"}, ""), status: badRequest},
 		{name: "HTTP/1.0 without Host", req: strictRequest("GET /ws HTTP/1.0", host, nil, ""), status: badRequest},
 
 		// The syntax of the request line and of fields (RFC 9112 sections
