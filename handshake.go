@@ -69,10 +69,12 @@ type AcceptOptions struct {
 // 8441) and answers 200; see HTTP2Transport. The connection then lasts only
 // as long as the handler: return from it after closing the connection.
 //
-// Accept checks the request as RFC 6455 section 4.2.1 requires. A request it
-// refuses gets an HTTP error (400 for a malformed request, 405 for a method
-// other than GET, 426 for a version other than 13, 403 for a refused
-// Origin) and Accept returns the reason; the connection is not hijacked.
+// Accept checks the request as RFC 6455 section 4.2.1 requires, and refuses
+// one with a body (a Content-Length other than 0 or a Transfer-Encoding),
+// whose bytes would otherwise be read as frames. A request it refuses gets
+// an HTTP error (400 for a malformed request, 405 for a method other than
+// GET, 426 for a version other than 13, 403 for a refused Origin) and
+// Accept returns the reason; the connection is not hijacked.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
@@ -145,6 +147,11 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		// Item 2; RFC 9112 section 3.2: 400 for an invalid Host. net/http's
 		// server checks only its characters.
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: malformed Host %q", r.Host)
+	case r.ContentLength > 0 || len(r.TransferEncoding) > 0:
+		// The handshake has no use for a body (RFC 9110 section 9.3.1
+		// gives a GET's none), and once the connection is switched its
+		// bytes would be read as frames.
+		return "", http.StatusBadRequest, errors.New("websocket: handshake request has a body")
 	case !headerHasToken(r.Header, "Connection", "upgrade"):
 		return "", http.StatusBadRequest, errors.New("websocket: no 'upgrade' token in the Connection header")
 	case !headerHasToken(r.Header, "Upgrade", "websocket"):

@@ -159,6 +159,13 @@ func TestHandshakeRequestHTTPRules(t *testing.T) {
 		{name: "HTTP/0.9", req: strictRequest("GET /ws HTTP/0.9", nil, nil, ""), status: "HTTP/1.1 505 HTTP Version Not Supported"},
 		{name: "unknown expectation", req: strictRequest("", nil, []string{"Expect: the-unexpected"}, ""), status: "HTTP/1.1 417 Expectation Failed"},
 
+		// A body: after the 101 its bytes would be read as frames.
+		{name: "body with Content-Length", req: strictRequest("", nil, []string{"Content-Length: 5"}, "hello"), status: badRequest},
+		{name: "body with Content-Length and Expect", req: strictRequest("", nil, []string{"Content-Length: 5", "Expect: 100-continue"}, "hello"), status: badRequest},
+		{name: "chunked body", req: strictRequest("", nil, []string{"Transfer-Encoding: chunked"}, "5\r\nhello\r\n0\r\n\r\n"), status: badRequest},
+		{name: "chunked body, upper case", req: strictRequest("", nil, []string{"Transfer-Encoding: CHUNKED"}, "5\r\nhello\r\n0\r\n\r\n"), status: badRequest},
+		{name: "empty chunked body", req: strictRequest("", nil, []string{"Transfer-Encoding: chunked"}, "0\r\n\r\n"), status: badRequest},
+		{name: "chunked body and Content-Length 0", req: strictRequest("", nil, []string{"Content-Length: 0", "Transfer-Encoding: chunked"}, "0\r\n\r\n"), status: badRequest},
 		// Message framing (RFC 9112 section 6).
 		{name: "Content-Length not a number", req: strictRequest("", nil, []string{"Content-Length: five"}, ""), status: badRequest},
 		{name: "two different Content-Lengths", req: strictRequest("", nil, []string{"Content-Length: 1", "Content-Length: 2"}, "ab"), status: badRequest},
