@@ -143,6 +143,8 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusMethodNotAllowed, fmt.Errorf("websocket: handshake method is %s, not GET", r.Method)
 	case !r.ProtoAtLeast(1, 1):
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: handshake over %s, not HTTP/1.1 or later", r.Proto)
+	case !validTarget(r):
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: request target %q is not a resource name or an absolute URI with a host", r.RequestURI)
 	case !validHost(r.Host):
 		// Item 2; RFC 9112 section 3.2: 400 for an invalid Host. net/http's
 		// server checks only its characters.
@@ -168,6 +170,27 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: Sec-WebSocket-Key %q is not the base64 of 16 bytes", key)
 	}
 	return key, 0, nil
+}
+
+// validTarget reports whether the request-target of r, as received, is
+// what RFC 6455 section 4.2.1 item 1 asks for: the resource name (a path
+// and any query, in origin form), or an absolute http, https, ws or wss URI
+// with a host (RFC 9110 section 4.2) and without user information (which
+// section 4.2.4 has a recipient take as an error). A request that was not
+// read from a connection, with no RequestURI, is taken as it is.
+func validTarget(r *http.Request) bool {
+	if r.RequestURI == "" || strings.HasPrefix(r.RequestURI, "/") {
+		return true
+	}
+	u := r.URL
+	if u == nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ws", "wss":
+		return true
+	}
+	return false
 }
 
 // validHost reports whether s is a valid Host field value (RFC 9110 section

@@ -110,6 +110,8 @@ func TestHandshakeRequestHTTPRules(t *testing.T) {
 		{name: "Host in upper case", req: strictRequest("", host, []string{"HOST: EXAMPLE.test"}, ""), status: switching},
 		{name: "absolute form", req: strictRequest("GET http://example.test/ws HTTP/1.1", nil, nil, ""), status: switching},
 		{name: "absolute form https", req: strictRequest("GET https://example.test:8443/ws?a=b HTTP/1.1", nil, nil, ""), status: switching},
+		{name: "absolute form ws", req: strictRequest("GET ws://example.test/ws HTTP/1.1", nil, nil, ""), status: switching},
+		{name: "origin form starting with two slashes", req: strictRequest("GET //ws HTTP/1.1", nil, nil, ""), status: switching},
 		// RFC 9112 section 2.3: a higher minor version of HTTP/1 is
 		// processed as HTTP/1.1.
 		{name: "HTTP/1.2", req: strictRequest("GET /ws HTTP/1.2", nil, nil, ""), status: switching},
@@ -158,6 +160,14 @@ func TestHandshakeRequestHTTPRules(t *testing.T) {
 		{name: "HTTP/3.0", req: strictRequest("GET /ws HTTP/3.0", nil, nil, ""), status: "HTTP/1.1 505 HTTP Version Not Supported"},
 		{name: "HTTP/0.9", req: strictRequest("GET /ws HTTP/0.9", nil, nil, ""), status: "HTTP/1.1 505 HTTP Version Not Supported"},
 		{name: "unknown expectation", req: strictRequest("", nil, []string{"Expect: the-unexpected"}, ""), status: "HTTP/1.1 417 Expectation Failed"},
+
+		// RFC 6455 section 4.2.1 item 1: the request-target is the
+		// resource name, or an absolute URI naming it.
+		{name: "asterisk form", req: strictRequest("GET * HTTP/1.1", nil, nil, ""), status: badRequest},
+		{name: "authority form", req: strictRequest("GET example.test:80 HTTP/1.1", nil, nil, ""), status: badRequest},
+		{name: "absolute form of another scheme", req: strictRequest("GET ftp://example.test/ws HTTP/1.1", nil, nil, ""), status: badRequest},
+		{name: "absolute form without a host", req: strictRequest("GET http:///ws HTTP/1.1", nil, nil, ""), status: badRequest},
+		{name: "absolute form with user info", req: strictRequest("GET http://user@example.test/ws HTTP/1.1", nil, nil, ""), status: badRequest},
 
 		// A body: after the 101 its bytes would be read as frames.
 		{name: "body with Content-Length", req: strictRequest("", nil, []string{"Content-Length: 5"}, "hello"), status: badRequest},
