@@ -111,6 +111,13 @@ func TestAcceptConnRefuses(t *testing.T) {
 		{"old version", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + hsKey + "\r\n\r\n", http.StatusUpgradeRequired},
 		{"foreign origin", "GET / HTTP/1.1\r\nHost: a\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + hsKey + "\r\n\r\n", http.StatusForbidden},
 		{"too large", "GET / HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("x", 5000) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
+		// RFC 9112 section 3.2 asks a Host of every HTTP/1.1 request, and
+		// a valid one even where the target's authority overrides it;
+		// net/http's server exempts CONNECT from the first and checks only
+		// the characters of the Host, so these have no counterpart in
+		// TestHandshakeRequestHTTPRules.
+		{"CONNECT without Host", "CONNECT /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + hsKey + "\r\n\r\n", http.StatusBadRequest},
+		{"absolute form with a malformed Host", "GET http://a/ws HTTP/1.1\r\nHost: a:b:c\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + hsKey + "\r\n\r\n", http.StatusBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nc, err := net.Dial("tcp", addr)

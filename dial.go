@@ -58,8 +58,9 @@ type DialOptions struct {
 	HandshakeTimeout time.Duration
 
 	// MaxHeaderBytes bounds the size of the server's (and any proxy's)
-	// response header; a larger one fails Dial with ErrHeaderTooLarge. Zero
-	// means DefaultMaxHeaderBytes.
+	// response header, together with those of any interim (1xx) responses
+	// the server sends before it; a larger one fails Dial with
+	// ErrHeaderTooLarge. Zero means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
 
 	// HTTP2, when non-nil, opens the connection as a stream of an HTTP/2
@@ -310,7 +311,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	}
 	lr := &headerLimitReader{r: nc, n: maxHeaderBytes(opts)}
 	br := bufio.NewReader(lr)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	resp, err := readFinalResponse(br, u)
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: reading handshake response: %w", ctxErr(ctx, err))
 	}
@@ -338,6 +339,27 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		c.deflate = newCompression(deflate, opts.Compression, true)
 	}
 	return c, resp, nil
+}
+
+// readFinalResponse reads the server's answer to the opening handshake
+// request for u from br, passing over the interim responses (1xx other than
+// 101) that may come first: RFC 9110 section 15.2 has a client parse and
+// may have it ignore them, headers and all. 101 is the final answer to an
+// upgrade, not an interim one. The interim responses count against the
+// limit br reads under, so a server that sends them without end fails the
+// read with ErrHeaderTooLarge.
+func readFinalResponse(br *bufio.Reader, u *url.URL) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+		// An interim response has no body (RFC 9112 section 6.3): the next
+		// response starts right behind its header.
+	}
 }
 
 // handshakeHost returns the host the opening handshake names, over

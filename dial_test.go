@@ -765,6 +765,109 @@ func TestDialKeepsFramesSentWithThe101Response(t *testing.T) {
 	dialTestRecv(t, seen)
 }
 
+// TestDialSkipsInterimResponses has the server send interim (1xx)
+// responses before its final one. RFC 9110 section 15.2: a client must be
+// able to parse any number of 1xx responses ahead of the final response,
+// even ones it did not ask for, and may ignore them; 101 is the final
+// answer to a handshake (section 15.2.2), not an interim one. Dial must
+// succeed on a 101 after them, with neither the interim responses' headers
+// in the response it returns nor the frames sent behind the 101 lost, and
+// report a refusal after them as it reports any other.
+func TestDialSkipsInterimResponses(t *testing.T) {
+	const (
+		hints      = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"
+		cont       = "HTTP/1.1 100 Continue\r\n\r\n"
+		processing = "HTTP/1.1 102 Processing\r\n\r\n"
+		unknown    = "HTTP/1.1 199 Whatever\r\nX-Interim: 1\r\n\r\n"
+		refusal    = "HTTP/1.1 403 Forbidden\r\nX-Reason: origin\r\nContent-Length: 9\r\n\r\nforbidden"
+	)
+	frame := string(AppendHeader(nil, Header{Fin: true, Opcode: OpText, Length: 2})) + "hi"
+	tests := []struct {
+		name   string
+		resp   string
+		status int
+	}{
+		{name: "103 then 101", resp: hints + dialTestOK + frame, status: 101},
+		{name: "100 then 101", resp: cont + dialTestOK + frame, status: 101},
+		{name: "several then 101", resp: cont + processing + hints + hints + unknown + dialTestOK + frame, status: 101},
+		{name: "103 then 403", resp: hints + refusal, status: 403},
+		{name: "several then 403", resp: cont + hints + unknown + refusal, status: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
+			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			defer cancel()
+			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", nil)
+			if resp == nil || resp.StatusCode != tc.status {
+				status := "none"
+				if resp != nil {
+					status = resp.Status
+				}
+				t.Fatalf("Dial returned the response %s (error %v), want the %d", status, err, tc.status)
+			}
+			for _, name := range []string{"Link", "X-Interim"} {
+				if got := resp.Header.Values(name); len(got) != 0 {
+					t.Errorf("response header %s = %q, from an interim response", name, got)
+				}
+			}
+			if tc.status == http.StatusSwitchingProtocols {
+				if err != nil {
+					t.Fatalf("Dial: %v", err)
+				}
+				hsExpectMessage(t, c, MessageText, "hi")
+				c.CloseNow()
+				dialTestRecv(t, seen)
+				return
+			}
+			var he *HandshakeError
+			if !errors.As(err, &he) {
+				t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
+			}
+			if c != nil {
+				t.Errorf("Dial returned a Conn with error %v", err)
+			}
+			if he.StatusCode != tc.status || he.Header.Get("X-Reason") != "origin" || string(he.Body) != "forbidden" {
+				t.Errorf("HandshakeError: status %d, X-Reason %q, body %q; want %d, \"origin\", \"forbidden\"", he.StatusCode, he.Header.Get("X-Reason"), he.Body, tc.status)
+			}
+			dialTestCheckClientClosed(t, dialTestRecv(t, seen).after)
+		})
+	}
+}
+
+// TestDialEndlessInterimResponses has the server send interim responses
+// without end: they count against MaxHeaderBytes with the final response's
+// header, so Dial fails with ErrHeaderTooLarge and closes the connection
+// instead of reading forever.
+func TestDialEndlessInterimResponses(t *testing.T) {
+	for _, limit := range []int{4 << 10, 0} {
+		t.Run(fmt.Sprintf("MaxHeaderBytes %d", limit), func(t *testing.T) {
+			ended := make(chan error, 1)
+			srv := dialTestListen(t, func(nc net.Conn) {
+				if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
+					ended <- err
+					return
+				}
+				var err error
+				for err == nil {
+					_, err = io.WriteString(nc, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+				}
+				ended <- err
+			})
+			c, _, err := dialTestDial(t, context.Background(), "ws://"+srv.addr+"/", &DialOptions{MaxHeaderBytes: limit})
+			if c != nil || !errors.Is(err, ErrHeaderTooLarge) {
+				t.Fatalf("Dial = %v, %v; want ErrHeaderTooLarge", c, err)
+			}
+			select {
+			case err := <-ended:
+				dialTestCheckClientClosed(t, err)
+			case <-time.After(hsSafety):
+				t.Errorf("the server never stopped writing")
+			}
+		})
+	}
+}
+
 // TestDialContextBoundsHandshake checks that ctx bounds the whole opening
 // handshake, as Dial documents, at each stage where a peer can stall it:
 // the server not answering the HTTP request, the server not answering the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"strings"
@@ -68,10 +69,12 @@ type AcceptOptions struct {
 // 8441) and answers 200; see HTTP2Transport. The connection then lasts only
 // as long as the handler: return from it after closing the connection.
 //
-// Accept checks the request as RFC 6455 section 4.2.1 requires. A request it
-// refuses gets an HTTP error (400 for a malformed request, 405 for a method
-// other than GET, 426 for a version other than 13, 403 for a refused
-// Origin) and Accept returns the reason; the connection is not hijacked.
+// Accept checks the request as RFC 6455 section 4.2.1 requires, and refuses
+// one with a body (a Content-Length other than 0 or a Transfer-Encoding),
+// whose bytes would otherwise be read as frames. A request it refuses gets
+// an HTTP error (400 for a malformed request, 405 for a method other than
+// GET, 426 for a version other than 13, 403 for a refused Origin) and
+// Accept returns the reason; the connection is not hijacked.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
@@ -140,6 +143,17 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusMethodNotAllowed, fmt.Errorf("websocket: handshake method is %s, not GET", r.Method)
 	case !r.ProtoAtLeast(1, 1):
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: handshake over %s, not HTTP/1.1 or later", r.Proto)
+	case !validTarget(r):
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: request target %q is not a resource name or an absolute URI with a host", r.RequestURI)
+	case !validHost(r.Host):
+		// Item 2; RFC 9112 section 3.2: 400 for an invalid Host. net/http's
+		// server checks only its characters.
+		return "", http.StatusBadRequest, fmt.Errorf("websocket: malformed Host %q", r.Host)
+	case r.ContentLength > 0 || len(r.TransferEncoding) > 0:
+		// The handshake has no use for a body (RFC 9110 section 9.3.1
+		// gives a GET's none), and once the connection is switched its
+		// bytes would be read as frames.
+		return "", http.StatusBadRequest, errors.New("websocket: handshake request has a body")
 	case !headerHasToken(r.Header, "Connection", "upgrade"):
 		return "", http.StatusBadRequest, errors.New("websocket: no 'upgrade' token in the Connection header")
 	case !headerHasToken(r.Header, "Upgrade", "websocket"):
@@ -156,6 +170,116 @@ func checkRequest(r *http.Request) (key string, status int, err error) {
 		return "", http.StatusBadRequest, fmt.Errorf("websocket: Sec-WebSocket-Key %q is not the base64 of 16 bytes", key)
 	}
 	return key, 0, nil
+}
+
+// validTarget reports whether the request-target of r, as received, is
+// what RFC 6455 section 4.2.1 item 1 asks for: the resource name (a path
+// and any query, in origin form), or an absolute http, https, ws or wss URI
+// with a host (RFC 9110 section 4.2) and without user information (which
+// section 4.2.4 has a recipient take as an error). A request that was not
+// read from a connection, with no RequestURI, is taken as it is.
+func validTarget(r *http.Request) bool {
+	if r.RequestURI == "" || strings.HasPrefix(r.RequestURI, "/") {
+		return true
+	}
+	u := r.URL
+	if u == nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ws", "wss":
+		return true
+	}
+	return false
+}
+
+// validHost reports whether s is a valid Host field value (RFC 9110 section
+// 7.2): uri-host [ ":" port ], the host being an IP literal in brackets, an
+// IPv4 address or a registered name (RFC 3986 section 3.2.2), and the port
+// digits (section 3.2.3). The empty value is valid: RFC 9112 section 3.2
+// has a client send it for a target URI with no authority.
+func validHost(s string) bool {
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 || !validIPLiteral(s[1:end]) {
+			return false
+		}
+		port = s[end+1:]
+	} else {
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			host, port = s[:i], s[i:]
+		}
+		// An IPv4 address is also a registered name in syntax.
+		if !uriChars(host, subDelims) {
+			return false
+		}
+	}
+	if port == "" {
+		return true
+	}
+	if port[0] != ':' {
+		return false
+	}
+	for i := 1; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// subDelims are the sub-delims of RFC 3986 section 2.2.
+const subDelims = "!$&'()*+,;="
+
+// validIPLiteral reports whether s is what RFC 3986 section 3.2.2 allows
+// between the brackets of an IP literal: an IPv6 address, with a zone as
+// RFC 6874 adds ("%25" and the zone, percent-encoded), or an IPvFuture.
+func validIPLiteral(s string) bool {
+	if s != "" && (s[0] == 'v' || s[0] == 'V') {
+		// IPvFuture: "v", hex digits, ".", then unreserved, sub-delims
+		// and colons.
+		version, rest, ok := strings.Cut(s[1:], ".")
+		if !ok || version == "" || rest == "" || strings.IndexByte(rest, '%') >= 0 || !uriChars(rest, subDelims+":") {
+			return false
+		}
+		for i := 0; i < len(version); i++ {
+			if !isHexDigit(version[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	addr, zone, hasZone := strings.Cut(s, "%25")
+	if hasZone && (zone == "" || !uriChars(zone, "")) {
+		return false
+	}
+	if strings.IndexByte(addr, '%') >= 0 {
+		return false
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.Is6()
+}
+
+// uriChars reports whether s is made of unreserved characters (RFC 3986
+// section 2.3), the characters of also, and percent-encoded octets.
+func uriChars(s, also string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~':
+		case strings.IndexByte(also, c) >= 0:
+		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // checkOrigin accepts requests without an Origin (not from a browser), from
