@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -14,13 +16,36 @@ import (
 // which a write blocks until the other side reads: a peer that does not
 // read is as slow as can be.
 func pipePair(t *testing.T) (srv, cli *Conn) {
+	srv, cli, _ = signalPipe(t)
+	return srv, cli
+}
+
+// signalConn is a net.Conn that puts a token in writes as each Write
+// begins, while writes has room.
+type signalConn struct {
+	net.Conn
+	writes chan struct{}
+}
+
+func (c *signalConn) Write(p []byte) (int, error) {
+	select {
+	case c.writes <- struct{}{}:
+	default:
+	}
+	return c.Conn.Write(p)
+}
+
+// signalPipe is pipePair, and tells when the server begins a write to the
+// net.Conn: a token arrives on writes as each begins.
+func signalPipe(t *testing.T) (srv, cli *Conn, writes <-chan struct{}) {
 	a, b := net.Pipe()
-	srv = newConn(a, false, "", nil)
+	sc := &signalConn{Conn: a, writes: make(chan struct{}, 64)}
+	srv = newConn(sc, false, "", nil)
 	cli = newConn(b, true, "", nil)
 	srv.SetCloseTimeout(time.Second)
 	cli.SetCloseTimeout(time.Second)
 	t.Cleanup(func() { srv.CloseNow(); cli.CloseNow() })
-	return srv, cli
+	return srv, cli, sc.writes
 }
 
 // writing reports whether a message taken from the queue is being written,
@@ -28,7 +53,7 @@ func pipePair(t *testing.T) (srv, cli *Conn) {
 func (q *SendQueue) writing() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.inflight > len(q.ch)
+	return q.sent-q.finished > uint64(q.n)
 }
 
 func textMessage(s string) *PreparedMessage {
@@ -36,17 +61,15 @@ func textMessage(s string) *PreparedMessage {
 	return pm
 }
 
-// fillQueue sends messages to q until one is being written (and blocks, as
-// the peer does not read) and size more wait, then returns how many it
-// sent.
-func fillQueue(t *testing.T, q *SendQueue, size int) int {
+// fillQueue sends messages to q, whose connection signals its writes on
+// writes, until one is being written (and blocks, as the peer does not
+// read) and size more wait, then returns how many it sent.
+func fillQueue(t *testing.T, q *SendQueue, writes <-chan struct{}, size int) int {
 	t.Helper()
 	if err := q.Send(textMessage("m0")); err != nil {
 		t.Fatal(err)
 	}
-	for !q.writing() {
-		time.Sleep(time.Millisecond) // waiting for the writer, not timing it
-	}
+	<-writes // the writer has taken m0 and is writing it
 	for i := 1; i <= size; i++ {
 		if err := q.Send(textMessage(fmt.Sprint("m", i))); err != nil {
 			t.Fatalf("send %d into a queue of %d: %v", i, size, err)
@@ -59,10 +82,10 @@ func fillQueue(t *testing.T, q *SendQueue, size int) int {
 // message that finds the queue full is dropped with ErrQueueFull, the
 // connection lives on and the others arrive in order.
 func TestSendQueueDrop(t *testing.T) {
-	srv, cli := pipePair(t)
+	srv, cli, writes := signalPipe(t)
 	q := NewSendQueue(srv, &SendQueueOptions{Size: 3})
 	defer q.Close()
-	n := fillQueue(t, q, 3)
+	n := fillQueue(t, q, writes, 3)
 	for range 5 {
 		if err := q.Send(textMessage("dropped")); !errors.Is(err, ErrQueueFull) {
 			t.Fatalf("send to a full queue: %v, want ErrQueueFull", err)
@@ -102,10 +125,10 @@ func TestSendQueueCloseSlow(t *testing.T) {
 		{CloseTryAgainLater, StatusTryAgainLater},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			srv, cli := pipePair(t)
+			srv, cli, writes := signalPipe(t)
 			q := NewSendQueue(srv, &SendQueueOptions{Size: 2, Full: tc.policy})
 			defer q.Close()
-			fillQueue(t, q, 2)
+			fillQueue(t, q, writes, 2)
 			err := q.Send(textMessage("one too many"))
 			if !errors.Is(err, ErrSlowConsumer) {
 				t.Fatalf("send to a full queue: %v, want ErrSlowConsumer", err)
@@ -217,7 +240,14 @@ func TestSendQueueFlush(t *testing.T) {
 func TestSendQueueDefaultWriteTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		opt, want time.Duration
-	}{{0, DefaultQueueWriteTimeout}, {-1, 0}, {time.Second, time.Second}} {
+	}{
+		{0, DefaultQueueWriteTimeout},
+		{-1, 0},
+		{math.MinInt64, 0},
+		{1, 1},
+		{time.Second, time.Second},
+		{math.MaxInt64, math.MaxInt64},
+	} {
 		q := &SendQueue{opts: SendQueueOptions{WriteTimeout: tc.opt}}
 		if got := q.writeTimeout(); got != tc.want {
 			t.Errorf("WriteTimeout %v: writes bounded by %v, want %v", tc.opt, got, tc.want)
@@ -229,9 +259,9 @@ func TestSendQueueDefaultWriteTimeout(t *testing.T) {
 // peer does not take, under the default write timeout, and that a write
 // interrupted before any byte went out leaves the connection usable.
 func TestSendQueueCloseInterrupts(t *testing.T) {
-	srv, cli := pipePair(t)
+	srv, cli, writes := signalPipe(t)
 	q := NewSendQueue(srv, nil)
-	fillQueue(t, q, 0)
+	fillQueue(t, q, writes, 0)
 	closed := make(chan struct{})
 	go func() { q.Close(); close(closed) }()
 	select {
@@ -256,9 +286,9 @@ func TestSendQueueCloseInterrupts(t *testing.T) {
 func waitWritten(q *SendQueue) {
 	for {
 		q.mu.Lock()
-		n := q.inflight
+		done := q.finished == q.sent
 		q.mu.Unlock()
-		if n == 0 {
+		if done {
 			return
 		}
 		runtime.Gosched()
@@ -363,4 +393,547 @@ func TestQueueContext(t *testing.T) {
 	}
 	d.end(stop)
 	qc.endBatch()
+}
+
+// gateConn is a net.Conn whose writes wait until open is closed, and are
+// then dropped.
+type gateConn struct {
+	utNopConn
+	open chan struct{}
+}
+
+func (c *gateConn) Read([]byte) (int, error) { select {} }
+
+func (c *gateConn) Write(p []byte) (int, error) {
+	<-c.open
+	return len(p), nil
+}
+
+// BenchmarkSendQueueIdle reports what a queue holding nothing costs: the
+// heap it keeps (heap-B/queue) and its writer's stack (stack-B/queue),
+// when new and after a burst that filled it has been written.
+func BenchmarkSendQueueIdle(b *testing.B) {
+	pm := textMessage("burst")
+	for _, burst := range []int{0, DefaultQueueSize} {
+		b.Run(fmt.Sprint("burst=", burst), func(b *testing.B) {
+			const n = 1000
+			conns := make([]*gateConn, n)
+			cs := make([]*Conn, n)
+			qs := make([]*SendQueue, n)
+			var heap, stack float64
+			for range b.N {
+				for i := range n {
+					// What the connection allocates for its first
+					// writes is its own cost, not the queue's.
+					open := make(chan struct{})
+					close(open)
+					conns[i] = &gateConn{open: open}
+					cs[i] = newConn(conns[i], false, "", nil)
+					if _, err := cs[i].writePreparedBatch(context.Background(), []*PreparedMessage{pm, pm}, nil); err != nil {
+						b.Fatal(err)
+					}
+					conns[i].open = make(chan struct{})
+				}
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for i := range n {
+					qs[i] = NewSendQueue(cs[i], nil)
+					for range burst {
+						qs[i].Send(pm)
+					}
+				}
+				for i := range n {
+					close(conns[i].open)
+					if err := qs[i].Flush(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+				stack += float64(after.StackInuse) - float64(before.StackInuse)
+				for i := range n {
+					qs[i].Close()
+				}
+				clear(qs)
+			}
+			b.ReportMetric(heap/float64(b.N*n), "heap-B/queue")
+			b.ReportMetric(stack/float64(b.N*n), "stack-B/queue")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// await returns what ch delivers. The bound is not part of what is tested:
+// it only turns a hang into a failure that names what hung.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still waiting after 10s", what)
+		panic("unreachable")
+	}
+}
+
+// newQueue is NewSendQueue, failing the test rather than the program if it
+// panics.
+func newQueue(t *testing.T, c *Conn, opts *SendQueueOptions) (q *SendQueue) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("NewSendQueue(%+v) panicked: %v", *opts, p)
+		}
+	}()
+	return NewSendQueue(c, opts)
+}
+
+// readAll reads n messages from c and checks they are m0, m1, ...
+func readAll(t *testing.T, c *Conn, n int) {
+	t.Helper()
+	readRange(t, c, 0, n)
+}
+
+// readRange reads messages from c and checks they are m<from> to m<to-1>.
+func readRange(t *testing.T, c *Conn, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		_, got, err := c.ReadMessage(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if want := fmt.Sprint("m", i); string(got) != want {
+			t.Fatalf("message %d: got %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestSendQueueSize checks Size at zero, one, the most an int holds and
+// below zero, under each FullPolicy and values outside them: how many
+// messages wait beside the one being written, what the one after them
+// gets, and that those accepted arrive in order.
+func TestSendQueueSize(t *testing.T) {
+	for _, tc := range []struct {
+		size, holds int // holds: messages that wait; -1 for more than we send
+	}{
+		{0, DefaultQueueSize},
+		{-1, DefaultQueueSize},
+		{math.MinInt, DefaultQueueSize},
+		{1, 1},
+		{3, 3},
+		{math.MaxInt, -1},
+		{1 << 30, -1},
+	} {
+		for _, full := range []FullPolicy{DropMessage, ClosePolicyViolation, CloseTryAgainLater, -1, 3, 99} {
+			t.Run(fmt.Sprintf("size=%d/full=%d", tc.size, full), func(t *testing.T) {
+				srv, cli, writes := signalPipe(t)
+				q := newQueue(t, srv, &SendQueueOptions{Size: tc.size, Full: full})
+				defer q.Close()
+				holds := tc.holds
+				if holds < 0 {
+					holds = 3 * DefaultQueueSize
+				}
+				n := fillQueue(t, q, writes, holds)
+				if got := q.Len(); got != holds {
+					t.Fatalf("Len %d, want %d", got, holds)
+				}
+				if tc.holds < 0 {
+					// Nothing was turned away; the peer gets it all.
+					readAll(t, cli, n)
+					if err := q.Flush(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				err := q.Send(textMessage("one too many"))
+				switch full {
+				case ClosePolicyViolation, CloseTryAgainLater:
+					if !errors.Is(err, ErrSlowConsumer) {
+						t.Fatalf("send to a full queue: %v, want ErrSlowConsumer", err)
+					}
+					if q.Len() != 0 {
+						t.Fatalf("Len %d after giving up, want 0", q.Len())
+					}
+					return
+				}
+				if !errors.Is(err, ErrQueueFull) {
+					t.Fatalf("send to a full queue: %v, want ErrQueueFull", err)
+				}
+				readAll(t, cli, n)
+				if err := q.Flush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+// TestSendQueueSizeMemory checks that a queue allows for Size messages
+// without allocating room for them up front.
+func TestSendQueueSizeMemory(t *testing.T) {
+	c := newConn(&utDiscardConn{}, false, "", nil)
+	for _, size := range []int{1 << 30, math.MaxInt} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		q := newQueue(t, c, &SendQueueOptions{Size: size})
+		runtime.ReadMemStats(&after)
+		q.Close()
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+			t.Errorf("Size %d: NewSendQueue allocated %d bytes", size, n)
+		}
+	}
+}
+
+// TestSendQueueNil checks that a nil message is refused by Send rather than
+// failing the queue's goroutine, and that a nil Conn is refused by
+// NewSendQueue rather than by that goroutine.
+func TestSendQueueNil(t *testing.T) {
+	srv, cli := pipePair(t)
+	q := NewSendQueue(srv, nil)
+	defer q.Close()
+	if err := q.Send(nil); err == nil {
+		t.Fatal("Send(nil) succeeded")
+	}
+	if err := q.Send(textMessage("m0")); err != nil {
+		t.Fatalf("send after Send(nil): %v", err)
+	}
+	readAll(t, cli, 1)
+	if err := q.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("NewSendQueue(nil, nil) did not panic")
+			}
+		}()
+		NewSendQueue(nil, nil)
+	}()
+}
+
+// waitingCtx is a context that closes waiting the first time its Done is
+// called: Flush calls it once it has noted what it waits for.
+type waitingCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func newWaitingCtx() *waitingCtx {
+	return &waitingCtx{Context: context.Background(), waiting: make(chan struct{})}
+}
+
+func (c *waitingCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return c.Context.Done()
+}
+
+// TestSendQueueFlushOnlyWaitsForEarlier checks that Flush returns once the
+// messages sent before it are written, while one sent after it is stuck.
+func TestSendQueueFlushOnlyWaitsForEarlier(t *testing.T) {
+	srv, cli, writes := signalPipe(t)
+	q := NewSendQueue(srv, &SendQueueOptions{WriteTimeout: -1})
+	defer q.Close()
+	fillQueue(t, q, writes, 1) // m0 is being written, m1 waits
+	ctx := newWaitingCtx()
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.Flush(ctx) }()
+	<-ctx.waiting
+	readAll(t, cli, 1)
+	<-writes // m1 is being written, alone
+	if err := q.Send(textMessage("m2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := cli.ReadMessage(context.Background(), nil); err != nil || string(got) != "m1" {
+		t.Fatalf("read %q, %v; want m1", got, err)
+	}
+	// m2 is now being written, and the peer does not read it.
+	if err := await(t, flushed, "Flush of m0 and m1 with m2 stuck"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSendQueueFlushStopped checks that Flush returns once the queue has
+// given up on a slow peer, without waiting for the write in progress.
+func TestSendQueueFlushStopped(t *testing.T) {
+	srv, _, writes := signalPipe(t)
+	srv.closeTimeout = time.Hour
+	q := NewSendQueue(srv, &SendQueueOptions{Size: 1, Full: CloseTryAgainLater, WriteTimeout: -1})
+	defer q.Close()
+	fillQueue(t, q, writes, 1)
+	if err := q.Send(textMessage("one too many")); !errors.Is(err, ErrSlowConsumer) {
+		t.Fatalf("send to a full queue: %v", err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.Flush(context.Background()) }()
+	if err := await(t, flushed, "Flush of a queue that gave up"); !errors.Is(err, ErrSlowConsumer) {
+		t.Fatalf("Flush: %v, want ErrSlowConsumer", err)
+	}
+}
+
+// TestSendQueueConnClosed checks each method of a queue whose connection
+// has been closed: from the moment it is, the queue reports it stopped.
+func TestSendQueueConnClosed(t *testing.T) {
+	for range 50 {
+		srv, _ := pipePair(t)
+		q := NewSendQueue(srv, nil)
+		srv.CloseNow()
+		if err := q.Err(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Err: %v, want ErrClosed", err)
+		}
+		if err := q.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Flush: %v, want ErrClosed", err)
+		}
+		if err := q.Send(textMessage("m0")); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Send: %v, want ErrClosed", err)
+		}
+		if n := q.Len(); n != 0 {
+			t.Fatalf("Len %d", n)
+		}
+		await(t, q.Done(), "Done")
+		q.Close()
+		q.Close()
+	}
+}
+
+// TestSendQueueClosed checks each method of a queue after Close, which
+// dropped messages waiting: they are gone, and the connection still works.
+func TestSendQueueClosed(t *testing.T) {
+	srv, cli, writes := signalPipe(t)
+	q := NewSendQueue(srv, nil)
+	fillQueue(t, q, writes, 3)
+	q.Close()
+	for name, err := range map[string]error{
+		"Err":   q.Err(),
+		"Send":  q.Send(textMessage("after")),
+		"Flush": q.Flush(context.Background()),
+	} {
+		if !errors.Is(err, errQueueClosed) {
+			t.Errorf("%s after Close: %v, want errQueueClosed", name, err)
+		}
+	}
+	if n := q.Len(); n != 0 {
+		t.Errorf("Len after Close: %d messages, want 0", n)
+	}
+	await(t, q.Done(), "Done after Close")
+	q.Close()
+	go srv.WriteMessage(context.Background(), MessageText, []byte("m0"))
+	readAll(t, cli, 1)
+}
+
+// TestSendQueueRaces runs pairs of calls at once: Send and Close, Flush
+// and Close, Close and Close, Send and the connection closing. Each call
+// must return, with nil, ErrQueueFull or the reason the queue stopped, and
+// leave the queue stopped, holding nothing, its goroutine returned.
+func TestSendQueueRaces(t *testing.T) {
+	pm := textMessage("m")
+	send := func(q *SendQueue, _ *Conn) error { return q.Send(pm) }
+	flush := func(q *SendQueue, _ *Conn) error { return q.Flush(context.Background()) }
+	closeQueue := func(q *SendQueue, _ *Conn) error { q.Close(); return nil }
+	closeConn := func(_ *SendQueue, c *Conn) error { c.CloseNow(); return nil }
+	for _, tc := range []struct {
+		name string
+		a, b func(*SendQueue, *Conn) error
+	}{
+		{"Send/Close", send, closeQueue},
+		{"Flush/Close", flush, closeQueue},
+		{"Close/Close", closeQueue, closeQueue},
+		{"Send/CloseNow", send, closeConn},
+		{"Flush/CloseNow", flush, closeConn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 100 {
+				srv, _ := pipePair(t)
+				q := NewSendQueue(srv, &SendQueueOptions{Size: 2})
+				// Something waits, so that Close has messages to drop
+				// and Flush has something to wait for.
+				q.Send(pm)
+				q.Send(pm)
+				errs := make(chan error, 2)
+				go func() { errs <- tc.a(q, srv) }()
+				go func() { errs <- tc.b(q, srv) }()
+				got := []error{await(t, errs, tc.name), await(t, errs, tc.name)}
+				srv.CloseNow()
+				q.Close()
+				await(t, q.Done(), "Done")
+				stopped := q.Err()
+				for _, err := range got {
+					if err != nil && !errors.Is(err, ErrQueueFull) && err != stopped {
+						t.Fatalf("returned %v; the queue stopped with %v", err, stopped)
+					}
+				}
+				if n := q.Len(); n != 0 {
+					t.Fatalf("Len %d once stopped", n)
+				}
+			}
+		})
+	}
+}
+
+// TestSendQueueWriteTimeouts checks WriteTimeout at its extremes: the
+// longest and any negative one let a write take as long as the peer
+// takes, and Close still interrupts it; the shortest fails a write the
+// peer does not take at once.
+func TestSendQueueWriteTimeouts(t *testing.T) {
+	for _, d := range []time.Duration{math.MaxInt64, -1, math.MinInt64} {
+		t.Run(d.String(), func(t *testing.T) {
+			srv, cli, writes := signalPipe(t)
+			q := NewSendQueue(srv, &SendQueueOptions{WriteTimeout: d})
+			fillQueue(t, q, writes, 1)
+			readAll(t, cli, 2)
+			if err := q.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			<-writes // m1's
+			if err := q.Send(textMessage("stuck")); err != nil {
+				t.Fatal(err)
+			}
+			<-writes
+			q.Close()
+			if err := q.Err(); !errors.Is(err, errQueueClosed) {
+				t.Fatalf("Err after Close: %v", err)
+			}
+		})
+	}
+	t.Run("1ns", func(t *testing.T) {
+		srv, _ := pipePair(t)
+		q := NewSendQueue(srv, &SendQueueOptions{WriteTimeout: 1})
+		defer q.Close()
+		if err := q.Send(textMessage("not read")); err != nil {
+			t.Fatal(err)
+		}
+		await(t, q.Done(), "Done")
+		if err := q.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Err: %v, want a deadline error", err)
+		}
+	})
+}
+
+// lockConn is a net.Conn whose writes wait while mu is held, and are then
+// dropped. Holding mu lets messages pile up in a queue without a channel
+// made per round.
+type lockConn struct {
+	utNopConn
+	mu sync.Mutex
+}
+
+func (c *lockConn) Read([]byte) (int, error) { return 0, net.ErrClosed }
+
+func (c *lockConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+// burst sends n messages to q while its connection's writes wait, then
+// lets them go and waits until all are written.
+func burst(q *SendQueue, nc *lockConn, pm *PreparedMessage, n int) error {
+	nc.mu.Lock()
+	for range n {
+		if err := q.Send(pm); err != nil {
+			nc.mu.Unlock()
+			return err
+		}
+	}
+	nc.mu.Unlock()
+	waitWritten(q)
+	return nil
+}
+
+// TestSendQueueBurstAllocs checks that a queue that fills up and drains
+// over and over allocates nothing once it has done so once: the room it
+// borrows for a burst is handed back and borrowed again.
+func TestSendQueueBurstAllocs(t *testing.T) {
+	nc := &lockConn{}
+	q := NewSendQueue(newConn(nc, false, "", nil), nil)
+	defer q.Close()
+	pm := textMessage("burst")
+	round := func() {
+		if err := burst(q, nc, pm, DefaultQueueSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	round()
+	checkZeroAllocs(t, testing.AllocsPerRun(100, round)/DefaultQueueSize, fmt.Sprint("burst of ", DefaultQueueSize))
+}
+
+// TestSendQueueRing checks the room a queue keeps for waiting messages: it
+// grows as they pile up, to less than twice as many, and goes back to the
+// queue's own small ring once they are written.
+func TestSendQueueRing(t *testing.T) {
+	for _, size := range []int{1, smallRing, smallRing + 1, 100, DefaultQueueSize, 1000, math.MaxInt} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			srv, cli, writes := signalPipe(t)
+			q := NewSendQueue(srv, &SendQueueOptions{Size: size})
+			defer q.Close()
+			hold := min(size, 1000)
+			n := fillQueue(t, q, writes, hold)
+			q.mu.Lock()
+			room, big := len(q.ring), q.big != nil
+			q.mu.Unlock()
+			if room < hold || room > max(smallRing, 2*hold-1) {
+				t.Errorf("%d messages waiting in a ring of %d", hold, room)
+			}
+			if big != (hold > smallRing) {
+				t.Errorf("%d messages waiting: borrowed ring %v", hold, big)
+			}
+			readAll(t, cli, n)
+			if err := q.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			if q.big != nil || len(q.ring) != smallRing || q.n != 0 {
+				t.Errorf("drained queue keeps a ring of %d (borrowed %v), %d waiting", len(q.ring), q.big != nil, q.n)
+			}
+		})
+	}
+}
+
+// TestSendQueueRingWraps checks that messages keep their order when the
+// ring wraps round, and when it grows while wrapped: the writer takes a
+// batch from the front while more are added behind.
+func TestSendQueueRingWraps(t *testing.T) {
+	srv, cli, writes := signalPipe(t)
+	q := NewSendQueue(srv, &SendQueueOptions{Size: math.MaxInt})
+	defer q.Close()
+	n := fillQueue(t, q, writes, 100) // m0 being written, m1 to m100 in a ring of 128
+	readAll(t, cli, 1)
+	<-writes // the writer has taken m1 to m64
+	for i := range 100 {
+		if err := q.Send(textMessage(fmt.Sprint("m", n+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.mu.Lock()
+	waiting, room := q.n, len(q.ring)
+	q.mu.Unlock()
+	if waiting != 136 || room != 256 {
+		t.Fatalf("%d messages waiting in a ring of %d, want 136 in 256", waiting, room)
+	}
+	readRange(t, cli, 1, n+100)
+}
+
+// BenchmarkSendQueueBurst hands DefaultQueueSize messages to a queue while
+// its writes wait, then lets them go and waits until all are written.
+func BenchmarkSendQueueBurst(b *testing.B) {
+	nc := &lockConn{}
+	q := NewSendQueue(newConn(nc, false, "", nil), nil)
+	defer q.Close()
+	pm, err := NewPreparedMessage(MessageText, compressible("queued", 512))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(DefaultQueueSize * len(pm.Data())))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := burst(q, nc, pm, DefaultQueueSize); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
