@@ -207,6 +207,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	}
 	if !c.startClosing() {
 		<-c.closed
+		c.closeOnce.Do(func() {}) // returns once the transport is closed
 		return ErrClosed
 	}
 	deadline := c.closeDeadline()
@@ -220,13 +221,15 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 
 // CloseNow closes the TCP connection at once, without the closing
 // handshake. Blocked reads and writes return. Over HTTP/2 it resets the
-// stream instead.
+// stream instead. It returns once the transport is closed (after the
+// close begun by another goroutine, if one is under way, returning
+// ErrClosed then), so that a handler may return after it: over HTTP/2 no
+// write uses the stream any more.
 func (c *Conn) CloseNow() error {
 	c.startClosing()
-	if c.isClosed() {
-		return ErrClosed
+	if !c.closeTCPLost(nil) {
+		return ErrClosed // once the other close has returned
 	}
-	c.closeTCP()
 	return nil
 }
 

@@ -217,19 +217,23 @@ func callbackOf(f func([]byte)) *func([]byte) {
 	return &f
 }
 
-// closeTCP closes the underlying connection, once.
+// closeTCP closes the underlying connection, once. Concurrent callers
+// return once it is closed.
 func (c *Conn) closeTCP() { c.closeTCPLost(nil) }
 
 // closeTCPLost is closeTCP recording, when lost is non-nil, why the
-// connection was given up (see lostErr).
-func (c *Conn) closeTCPLost(lost *CloseError) {
+// connection was given up (see lostErr). It reports whether this call
+// closed the connection.
+func (c *Conn) closeTCPLost(lost *CloseError) (closed bool) {
 	c.closeOnce.Do(func() {
 		// Mark the connection closed first, so that calls woken by the
 		// close below see why.
 		c.lost = lost
 		close(c.closed)
 		c.nc.Close()
+		closed = true
 	})
+	return closed
 }
 
 // isClosed reports whether the TCP connection has been closed.

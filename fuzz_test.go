@@ -58,6 +58,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -545,6 +546,13 @@ func fzRefRequest(r *http.Request, o *AcceptOptions) (status int, key string, ma
 		return 405, "", false
 	case r.ProtoMajor < 1 || r.ProtoMajor == 1 && r.ProtoMinor < 1:
 		return 400, "", false
+	case !fzRefTarget(r):
+		return 400, "", false
+	case !fzRefHost(r.Host):
+		return 400, "", false
+	case r.ContentLength > 0 || len(r.TransferEncoding) > 0:
+		// A body would be read as frames after the 101.
+		return 400, "", false
 	case !fzHasToken(r.Header, "Connection", "Upgrade"):
 		return 400, "", false
 	case !fzHasToken(r.Header, "Upgrade", "websocket"):
@@ -571,6 +579,37 @@ func fzRefRequest(r *http.Request, o *AcceptOptions) (status int, key string, ma
 	}
 	return 101, key, !strings.EqualFold(u.Host, r.Host)
 }
+
+// fzRefTarget reports whether r's request-target names a resource (RFC
+// 6455 section 4.2.1 item 1): a path, or an absolute http, https, ws or wss
+// URI with a host and no user information.
+func fzRefTarget(r *http.Request) bool {
+	if r.RequestURI == "" || strings.HasPrefix(r.RequestURI, "/") {
+		return true
+	}
+	u := r.URL
+	return slices.Contains([]string{"http", "https", "ws", "wss"}, strings.ToLower(u.Scheme)) &&
+		u.Host != "" && u.User == nil && u.Opaque == ""
+}
+
+// fzRefHost reports whether host is a valid Host value (RFC 9110 section
+// 7.2, RFC 3986 section 3.2.2): a registered name or IPv4 address, or an
+// IPv6 address (with an RFC 6874 zone) or IPvFuture in brackets, then an
+// optional port.
+func fzRefHost(host string) bool {
+	m := fzRefHostRE.FindStringSubmatch(host)
+	if m == nil {
+		return false
+	}
+	if ip := m[1]; ip != "" {
+		ip, _, _ = strings.Cut(ip, "%25")
+		return strings.Contains(ip, ":") && net.ParseIP(ip) != nil
+	}
+	return true
+}
+
+var fzRefHostRE = regexp.MustCompile(`^(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*` +
+	`|\[(?:([0-9A-Fa-f:.]+(?:%25(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+)?)|[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\])(?::[0-9]*)?$`)
 
 // fzRefResponseOK reports whether resp completes the opening handshake of a
 // client that sent key and offered the subprotocols offered, and no
@@ -1339,6 +1378,11 @@ func FuzzHandshakeResponse(f *testing.F) {
 		under := bytes.NewReader(response)
 		br := bufio.NewReader(under)
 		refResp, refErr := http.ReadResponse(br, &http.Request{Method: "GET"})
+		// Interim responses come before the final one (RFC 9110 section
+		// 15.2); 101 is final.
+		for refErr == nil && refResp.StatusCode/100 == 1 && refResp.StatusCode != 101 {
+			refResp, refErr = http.ReadResponse(br, &http.Request{Method: "GET"})
+		}
 		ok := refErr == nil && fzRefResponseOK(refResp, key, offered)
 		if !ok {
 			switch {
@@ -3176,7 +3220,7 @@ func fzRequestSeeds() []fzSeed {
 	add("origin-other-host", req(map[string]string{"Origin": "Origin: https://evil.example.net"}), optPatterns, 403)
 	add("origin-pattern-subdomain", req(map[string]string{"Origin": "Origin: https://a.example.org"}), optPatterns, 101)
 	add("absolute-uri", strings.Replace(fzRFCRequest, "GET /chat", "GET ws://server.example.com/chat", 1), optSkipOrigin, 101)
-	add("with-body", req(noOrigin, "Content-Length: 7")+"\x81\x85abcd", 0, 101)
+	add("with-body", req(noOrigin, "Content-Length: 7")+"\x81\x85abcd", 0, 400)
 	add("garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 0)
 	return seeds
 }

@@ -607,6 +607,11 @@ type serverStream struct {
 	frames        frameTracker // only the writing goroutine uses it
 	local, remote net.Addr
 
+	// wmu is held by a write for as long as it uses w and rc, so that
+	// Close returns only once no write uses them: the handler may return
+	// then, after which net/http forbids using w.
+	wmu sync.Mutex
+
 	mu      sync.Mutex
 	wdl     time.Time // the write deadline
 	writing bool      // a write is in progress
@@ -617,6 +622,8 @@ type serverStream struct {
 }
 
 func (s *serverStream) Write(p []byte) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -722,6 +729,10 @@ func (s *serverStream) Close() error {
 		}
 	}
 	s.mu.Unlock()
+	// A write under way has been cut off by the deadline; wait for it to
+	// let go of w.
+	s.wmu.Lock()
+	s.wmu.Unlock()
 	s.stop()
 	return nil
 }

@@ -722,8 +722,8 @@ func TestH2Close(t *testing.T) {
 			t.Fatalf("server's Close: %v", ev.err)
 		}
 		c.CloseNow() // closed already: changes nothing
-		// The client echoes the code alone.
-		orderly(t, f, 6+2)
+		// The client echoes the code and the reason.
+		orderly(t, f, 6+2+len("bye from the server"))
 	})
 	t.Run("client-abort", func(t *testing.T) {
 		s, f, c := setup(t, "/echo")

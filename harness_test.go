@@ -261,7 +261,7 @@ func genProgram(c *hChoices) *hProgram {
 		}
 		if c.chance(40) {
 			a := genWriter(c, side, hQueue, stream)
-			a.queue = SendQueueOptions{Size: []int{1, 2, 8, 64, 0}[c.intn(5)], Full: FullPolicy(c.intn(3))}
+			a.queue = SendQueueOptions{Size: []int{1, 2, 8, 64, 0, -1, math.MaxInt}[c.intn(7)], Full: FullPolicy(c.intn(3))}
 			if c.chance(30) {
 				a.queue.WriteTimeout = []time.Duration{-1, time.Millisecond, 50 * time.Millisecond}[c.intn(3)]
 			}
@@ -867,6 +867,8 @@ func hPair(tb testing.TB, p *hProgram) (cli, srv *Conn, release func(), err erro
 				case <-c.closed:
 				case <-handlerDone:
 				}
+				c.CloseNow() // as a handler's deferred CloseNow would
+
 			}
 		}))
 		if p.transport == hHTTP2 {

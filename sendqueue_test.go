@@ -661,7 +661,7 @@ func TestSendQueueFlushOnlyWaitsForEarlier(t *testing.T) {
 // given up on a slow peer, without waiting for the write in progress.
 func TestSendQueueFlushStopped(t *testing.T) {
 	srv, _, writes := signalPipe(t)
-	srv.closeTimeout = time.Hour
+	srv.SetCloseTimeout(time.Hour)
 	q := NewSendQueue(srv, &SendQueueOptions{Size: 1, Full: CloseTryAgainLater, WriteTimeout: -1})
 	defer q.Close()
 	fillQueue(t, q, writes, 1)
