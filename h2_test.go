@@ -1218,3 +1218,67 @@ func wantEcho(t *testing.T, c *Conn, text string) {
 		t.Fatalf("echo of %q: %q, %v", text, msg, err)
 	}
 }
+
+// TestH2CloseNowWaitsForWrites checks that a handler may return once its
+// CloseNow has returned, while another goroutine writes and a third closes
+// the connection: CloseNow used to return at once when another close was
+// under way, and the stream's Close not to wait for the write in progress,
+// so that the write used the ResponseWriter after the handler returned
+// (the race detector reports it in net/http).
+func TestH2CloseNowWaitsForWrites(t *testing.T) {
+	checkNoLeaks(t)
+	done := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		msg := make([]byte, 4096)
+		writing := make(chan struct{})
+		go func() {
+			for i := 0; ; i++ {
+				if i == 10 {
+					close(writing)
+				}
+				if c.WriteMessage(ctx, MessageBinary, msg) != nil {
+					return
+				}
+			}
+		}()
+		<-writing
+		go c.CloseNow()
+		for {
+			if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	srv.Config.Protocols = &p
+	srv.Start()
+	defer srv.Close()
+	h2 := &HTTP2Transport{}
+	defer h2.CloseIdleConnections()
+	c, resp, err := Dial(context.Background(), "ws://"+srv.Listener.Addr().String(), &DialOptions{HTTP2: h2, Proxy: noProxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("dialled over %s", resp.Proto)
+	}
+	for {
+		if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
+			break
+		}
+	}
+	<-done
+}
