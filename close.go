@@ -277,6 +277,12 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 	var readErr error
 	if c.r.sem.lockUnless(c.closeRcvd, c.closed, timer.C) {
 		readErr = c.drainUntilClose(deadline)
+		if c.r.err == nil {
+			// The drain stopped short of the peer's close frame, perhaps
+			// inside a frame: a read between now and the end of the Close
+			// must not take up the stream where it stopped.
+			c.r.err = ErrClosed
+		}
 		c.r.sem.unlock()
 	}
 	select {

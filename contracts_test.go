@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -541,5 +542,63 @@ func TestSettersWhileReading(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// scriptConn is a net.Conn whose reads return, in turn, the chunks of a
+// script (a nil chunk is a read deadline passing), then io.EOF, whether or
+// not it has been closed; writes are kept.
+type scriptConn struct {
+	utNopConn
+	mu      sync.Mutex
+	reads   [][]byte
+	written bytes.Buffer
+}
+
+func (c *scriptConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.reads) == 0 {
+		return 0, io.EOF
+	}
+	chunk := c.reads[0]
+	if chunk == nil {
+		c.reads = c.reads[1:]
+		return 0, &net.OpError{Op: "read", Net: "script", Err: os.ErrDeadlineExceeded}
+	}
+	n := copy(p, chunk)
+	if c.reads[0] = chunk[n:]; len(c.reads[0]) == 0 {
+		c.reads = c.reads[1:]
+	}
+	return n, nil
+}
+
+func (c *scriptConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.written.Write(p)
+}
+
+// TestCloseDrainStopsReads checks that a Close that read part of a frame
+// while waiting for the peer's close frame, and stopped there (here at a
+// deadline), leaves nothing for a later read to take up mid-frame: reads
+// return ErrClosed. They used to parse the rest of the frame's payload as
+// frames and fail the connection with 1002 (found by the harness over
+// HTTP/2, where the Close of a SendQueue giving up raced the reader).
+func TestCloseDrainStopsReads(t *testing.T) {
+	frame := AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: 100})
+	nc := &scriptConn{reads: [][]byte{
+		append(frame, make([]byte, 10)...), // the header and 10 bytes of 100
+		nil,                                // the deadline passes
+		bytes.Repeat([]byte{0xff}, 90),     // the rest, not frames
+		AppendHeader(nil, Header{Fin: true, Opcode: OpClose}),
+	}}
+	c := newConn(nc, true, "", nil)
+	if err := c.Close(StatusNormalClosure, ""); !errors.Is(err, errCloseTimeout) {
+		t.Fatalf("Close returned %v, want the timeout waiting for the peer's close frame", err)
+	}
+	_, _, err := c.ReadMessage(context.Background(), nil)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("a read after the Close returned %v, want ErrClosed", err)
 	}
 }
