@@ -437,6 +437,9 @@ type hRun struct {
 	bad    []string        // contract violations
 	maxMsg [2]int          // the largest message each side tried to send
 	took   []string        // how long each actor ran
+
+	finalStarted bool    // the final Close has begun
+	lateEnd      [2]bool // the side's reader ended after that
 }
 
 func (r *hRun) violation(format string, args ...any) {
@@ -670,7 +673,9 @@ func (r *hRun) runReader(a *hActor) {
 			if err == nil {
 				if stale != nil && op.misuse {
 					n, serr := stale.Read(make([]byte, 10))
-					if n != 0 || (staleEOF && serr != io.EOF) || (!staleEOF && !errors.Is(serr, errReaderStale)) {
+					// Not at its end, the reader fails: errReaderStale, or
+					// whatever stopped it waiting for the read lock.
+					if n != 0 || (staleEOF && serr != io.EOF) || (!staleEOF && (serr == nil || serr == io.EOF)) {
 						r.violation("%s: a reader after its message read %d bytes, %v (had reached its end: %v)", hSideNames[a.side], n, serr, staleEOF)
 					}
 				}
@@ -717,6 +722,7 @@ func (r *hRun) runReader(a *hActor) {
 			}
 			r.mu.Lock()
 			r.ended[a.side] = err
+			r.lateEnd[a.side] = r.finalStarted
 			r.mu.Unlock()
 			return
 		}
@@ -986,6 +992,9 @@ func runProgram(t testing.TB, p *hProgram, stats *hStats) {
 		}
 		closer := r.conns[p.finalCloser]
 		r.markClosed(p.finalCloser, StatusNormalClosure)
+		r.mu.Lock()
+		r.finalStarted = true
+		r.mu.Unlock()
 		if err := closer.Close(StatusNormalClosure, "end"); err != nil {
 			r.check(p.finalCloser, "final Close", err)
 			r.mu.Lock()
@@ -1081,12 +1090,15 @@ func (r *hRun) allDelivered() bool {
 }
 
 // endedByFinalClose reports whether side's reader ended with the final
-// Close: the close frame it sent or echoed, or the end of the connection
-// that the Close brought about.
+// Close: the close frame it sent or echoed, or, on the closing side, the
+// end of the connection that its Close brought about.
 func (r *hRun) endedByFinalClose(side int) bool {
 	var ce *CloseError
 	err := r.ended[side]
-	return errors.As(err, &ce) && ce.Code == StatusNormalClosure && ce.Reason == "end" || errors.Is(err, ErrClosed)
+	if errors.As(err, &ce) {
+		return ce.Code == StatusNormalClosure && ce.Reason == "end"
+	}
+	return errors.Is(err, ErrClosed) && side == r.p.finalCloser && r.lateEnd[side]
 }
 
 func (r *hRun) readersRunning() bool {
