@@ -1,8 +1,11 @@
 package websocket
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -33,6 +36,10 @@ type compression struct {
 	readBits      int
 	readNoContext bool
 	received      history // the end of the inflated stream, for context takeover
+
+	// chunks holds the compressed message being read when it takes more
+	// than one chunk (see gatherChunks): the first is r.zbuf.
+	chunks [][]byte
 }
 
 func newCompression(p deflateParams, o *CompressionOptions, client bool) *compression {
@@ -153,16 +160,6 @@ func (z *compression) releaseWriter(fw compressor, dst io.Writer, failed bool) {
 // for an 8-bit window, uses 9 bits.
 func (z *compression) historySize() int { return 1 << max(z.readBits, 9) }
 
-// newInflater returns an inflater for the message in, with the
-// connection's history when the peer keeps its context.
-func (z *compression) newInflater(in []byte) *inflater {
-	var dict []byte
-	if !z.readNoContext {
-		dict = z.received.window()
-	}
-	return getInflater(in, dict)
-}
-
 // remember adds inflated output to the history kept for context takeover.
 func (z *compression) remember(p []byte) {
 	if !z.readNoContext {
@@ -224,15 +221,113 @@ var inflateBlocks = sync.Pool{New: func() any { return new([inflateBlock]byte) }
 
 var errCorruptDeflate = errors.New("compressed message is not valid DEFLATE data")
 
-// startInflate begins inflating the compressed message gathered in r.zbuf.
-func (c *Conn) startInflate() {
+// A compressed message is gathered whole before it is inflated. It starts
+// in r.zbuf, which grows by copying, as a small message's buffer does, up to
+// inflateBlock, and is kept for the next message when the message fit in
+// it. Beyond that it goes into further chunks (c.deflate.chunks), which are
+// filled and never copied; those of a block's size come from the pool of
+// inflateBlocks and go back to it. A new chunk is as large as the message
+// so far, and at least a block, so that memory follows the bytes that have
+// arrived: a peer announcing a huge frame and sending little of it costs no
+// more than twice what it sent, and a block. It is no larger than the
+// current frame fills, though, when that frame ends the message or is
+// larger than a block; otherwise it is a block, which the frames after it
+// share. So a large frame is gathered in chunks it fills exactly, the last
+// with room for the tail that section 7.2.2 puts back, and of the blocks
+// small frames share only the last may be left partly empty.
+
+// gatherChunks reads the rest of the current compressed message into r.zbuf
+// and c.deflate.chunks. Interrupted, it leaves what it read there for the
+// next read to go on.
+func (c *Conn) gatherChunks(ctx context.Context) error {
 	r := &c.r
-	// An empty payload is an empty message; it is not a DEFLATE stream,
-	// even with the tail put back.
-	if len(r.zbuf) > 0 {
-		r.zbuf = append(r.zbuf, deflateTail...)
+	for r.active {
+		if r.remain == 0 {
+			if err := c.nextDataFrame(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		chunk := &r.zbuf
+		if n := len(c.deflate.chunks); n > 0 {
+			chunk = &c.deflate.chunks[n-1]
+		}
+		if len(*chunk) == cap(*chunk) {
+			chunk = c.gatherChunk()
+		}
+		n, err := c.readPayload(ctx, (*chunk)[len(*chunk):cap(*chunk)])
+		*chunk = (*chunk)[:len(*chunk)+n]
+		if err != nil {
+			return err
+		}
 	}
-	r.zr = c.deflate.newInflater(r.zbuf)
+	return nil
+}
+
+// gatherChunk makes room for the current frame's next bytes, the last
+// chunk being full: it grows r.zbuf or adds a chunk, and returns it.
+func (c *Conn) gatherChunk() *[]byte {
+	r, z := &c.r, c.deflate
+	want := r.remain // what the frame still brings, and the tail after the last
+	if r.frame.Fin {
+		want += int64(len(deflateTail))
+	}
+	if len(z.chunks) == 0 && cap(r.zbuf) < inflateBlock {
+		size := min(inflateBlock, max(int64(len(r.zbuf))+want, 2*int64(cap(r.zbuf))))
+		grown := make([]byte, len(r.zbuf), size)
+		copy(grown, r.zbuf)
+		r.zbuf = grown
+		return &r.zbuf
+	}
+	size := max(inflateBlock, r.size-r.remain) // what has arrived
+	if r.frame.Fin {
+		size = min(size, want)
+	} else {
+		size = min(size, max(want, inflateBlock))
+	}
+	var chunk []byte
+	if size == inflateBlock {
+		chunk = inflateBlocks.Get().(*[inflateBlock]byte)[:0]
+	} else {
+		chunk = make([]byte, 0, size)
+	}
+	if len(z.chunks) == 0 {
+		z.chunks = append(z.chunks, r.zbuf)
+	}
+	z.chunks = append(z.chunks, chunk)
+	return &z.chunks[len(z.chunks)-1]
+}
+
+// startInflate begins inflating the compressed message gathered by
+// gatherChunks.
+func (c *Conn) startInflate() {
+	r, z := &c.r, c.deflate
+	var dict []byte
+	if !z.readNoContext {
+		dict = z.received.window()
+	}
+	switch {
+	case len(z.chunks) == 0 && len(r.zbuf) == 0:
+		// An empty payload is an empty message; it is not a DEFLATE
+		// stream, even with the tail put back.
+		r.zr = getInflater(r.zbuf, dict)
+	case len(z.chunks) == 0 && cap(r.zbuf)-len(r.zbuf) >= len(deflateTail):
+		r.zbuf = append(r.zbuf, deflateTail...)
+		r.zr = getInflater(r.zbuf, dict)
+	default:
+		// The tail goes at the end of the last chunk if it fits, or in a
+		// segment of its own.
+		if len(z.chunks) == 0 {
+			z.chunks = append(z.chunks, r.zbuf)
+		}
+		last := &z.chunks[len(z.chunks)-1]
+		if cap(*last)-len(*last) >= len(deflateTail) {
+			*last = append(*last, deflateTail...)
+		} else {
+			z.chunks = append(z.chunks, deflateTail)
+		}
+		r.zr = getSegmentsInflater(z.chunks, dict)
+	}
 	r.zout = 0
 	r.utf8 = utf8Validator{}
 }
@@ -285,17 +380,45 @@ func (c *Conn) endInflate() {
 		putInflater(r.zr)
 		r.zr = nil
 	}
-	if cap(r.zbuf) > inflateBlock {
-		r.zbuf = nil // do not hold on to a large message's buffer
+	if z := c.deflate; len(z.chunks) > 0 {
+		// Do not hold on to a large message's buffers.
+		for _, chunk := range z.chunks {
+			if cap(chunk) == inflateBlock {
+				inflateBlocks.Put((*[inflateBlock]byte)(chunk[:inflateBlock]))
+			}
+		}
+		clear(z.chunks)
+		z.chunks = z.chunks[:0]
+		if cap(z.chunks) > 64 {
+			z.chunks = nil
+		}
+		r.zbuf = nil
+	} else if cap(r.zbuf) > inflateBlock {
+		r.zbuf = nil
 	} else {
 		r.zbuf = r.zbuf[:0]
 	}
 }
 
+// estimateAfter is how much of a message is inflated into blocks, past
+// the caller's buffer, before the size of the whole is estimated.
+const estimateAfter = 8 * inflateBlock
+
+// inflateMargin: the estimate of a message's size is raised by
+// 1/inflateMargin of itself, for compression that gets better as the
+// message goes on.
+const inflateMargin = 128
+
+// estimateRatio is the most the rest of a message is estimated to inflate
+// by, per compressed byte. Text compresses by less, as a rule; a message
+// whose start compresses by more (a run of zeros, say) tells little of the
+// rest, which could be incompressible, and an estimate from it could cost
+// many times the message.
+const estimateRatio = 16
+
 // inflateMessage inflates the whole current message, appending it to dst.
-// While dst has room it inflates in place; beyond that into pooled blocks,
-// and the result is assembled with one allocation of the exact size, so a
-// message that inflates past the read limit costs no more than the limit.
+// While dst has room it inflates in place; beyond that, inflateBeyond
+// takes over.
 func (c *Conn) inflateMessage(dst []byte) ([]byte, error) {
 	for len(dst) < cap(dst) {
 		n, err := c.inflate(dst[len(dst):cap(dst)])
@@ -307,21 +430,58 @@ func (c *Conn) inflateMessage(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	var spare [8]*[inflateBlock]byte
+	return c.inflateBeyond(dst)
+}
+
+// inflateBeyond inflates the rest of the current message, which has filled
+// dst, into pooled blocks; a message that ends within estimateAfter of them
+// is assembled with one allocation of the exact size. A larger message gets
+// a buffer of its estimated size (inflatedSize), with the blocks copied in
+// and returned to the pool, and inflates on in place: it costs its size and
+// a little (the estimate's margin). When the estimate falls short, the rest
+// goes into blocks, and the whole into a second buffer of the exact size:
+// about twice the message, as a message whose estimate is not trusted costs
+// too. Such a message, inflating past the read limit, fails there having
+// cost little more than the limit. When the estimate overshoots by more
+// than half the message, the message is copied into a buffer of its size,
+// so that the caller does not hold the rest.
+func (c *Conn) inflateBeyond(dst []byte) ([]byte, error) {
+	var spare [estimateAfter / inflateBlock]*[inflateBlock]byte
 	blocks := spare[:0]
-	defer func() {
+	last := inflateBlock // bytes used in the last block
+	release := func() {
 		for _, b := range blocks {
 			inflateBlocks.Put(b)
 		}
-	}()
-	last := inflateBlock // bytes used in the last block
+		blocks, last = blocks[:0], inflateBlock
+	}
+	defer release()
+	estimated := false // and, when dst is then not full, it is the estimate's
 	for {
-		if last == inflateBlock {
-			blocks = append(blocks, inflateBlocks.Get().(*[inflateBlock]byte))
-			last = 0
+		var n int
+		var err error
+		if len(dst) < cap(dst) { // and there are no blocks
+			n, err = c.inflate(dst[len(dst):cap(dst)])
+			dst = dst[:len(dst)+n]
+		} else {
+			inBlocks := len(blocks)*inflateBlock - (inflateBlock - last)
+			if !estimated && inBlocks >= estimateAfter {
+				estimated = true
+				if size := c.inflatedSize(); size > len(dst)+inBlocks {
+					out := make([]byte, len(dst), size)
+					copy(out, dst)
+					dst = appendBlocks(out, blocks, last)
+					release()
+					continue
+				}
+			}
+			if last == inflateBlock {
+				blocks = append(blocks, inflateBlocks.Get().(*[inflateBlock]byte))
+				last = 0
+			}
+			n, err = c.inflate(blocks[len(blocks)-1][last:])
+			last += n
 		}
-		n, err := c.inflate(blocks[len(blocks)-1][last:])
-		last += n
 		if err == io.EOF {
 			break
 		}
@@ -329,19 +489,57 @@ func (c *Conn) inflateMessage(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	if len(blocks) == 1 && last == 0 {
-		return dst, nil // the message filled dst exactly
+	inBlocks := len(blocks)*inflateBlock - (inflateBlock - last)
+	if inBlocks == 0 {
+		if estimated && cap(dst)-len(dst) > len(dst)/2 {
+			// The estimate overshot by far, the start of the message
+			// having compressed much better than the rest: a buffer of
+			// the message's size is handed over instead, for the caller
+			// not to hold on to the rest.
+			return bytes.Clone(dst), nil
+		}
+		return dst, nil // the message fit in dst
 	}
-	out := make([]byte, len(dst), len(dst)+(len(blocks)-1)*inflateBlock+last)
+	out := make([]byte, len(dst), len(dst)+inBlocks)
 	copy(out, dst)
+	return appendBlocks(out, blocks, last), nil
+}
+
+// appendBlocks appends to out the blocks a message inflated into, of which
+// the last holds last bytes.
+func appendBlocks(out []byte, blocks []*[inflateBlock]byte, last int) []byte {
 	for i, b := range blocks {
 		if i == len(blocks)-1 {
-			out = append(out, b[:last]...)
-		} else {
-			out = append(out, b[:]...)
+			return append(out, b[:last]...)
 		}
+		out = append(out, b[:]...)
 	}
-	return out, nil
+	return out
+}
+
+// inflatedSize estimates the size of the message being inflated: the bytes
+// inflated so far, and the rest of the compressed message at the ratio so
+// far (at most estimateRatio), raised by 1/inflateMargin and no more than
+// the read limit. It returns 0 when the estimate passes the limit by more
+// than an eighth: the message is most likely to be refused for it, and is
+// better left to go on in blocks, which stop at the limit, than given a
+// buffer of the limit as well.
+func (c *Conn) inflatedSize() int {
+	r := &c.r
+	read, total := r.zr.progress()
+	if read <= 0 {
+		return 0
+	}
+	out := float64(r.zout) + float64(r.zr.pending())
+	est := out + float64(total-read)*min(out/float64(read), estimateRatio)
+	if limit := float64(r.limit); est > limit+limit/8 {
+		return 0
+	}
+	est = min(est+est/inflateMargin, float64(r.limit))
+	if est > math.MaxInt/2 {
+		return 0 // not to be allocated anyway
+	}
+	return int(est)
 }
 
 // compressedLimit is the most compressed bytes accepted for a message under

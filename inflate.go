@@ -10,7 +10,10 @@ import (
 // This file holds the DEFLATE decoder (RFC 1951) that inflates compressed
 // messages. A message is gathered whole before it is inflated, so the
 // decoder reads from memory, a 64-bit word at a time, and never waits for
-// input; it stops only when its window is full, for Read to empty it.
+// input; it stops only when its window is full, for Read to empty it. A
+// large message is gathered in several segments (see gatherChunks): the
+// decoder reads each with 64-bit loads, and loads a byte at a time only
+// across the few bytes where one segment ends and the next begins.
 //
 // It accepts and rejects exactly what compress/flate does, which fuzzing
 // checks (FuzzInflateDecoder), and reads no further than compress/flate
@@ -211,7 +214,7 @@ const (
 // A stream that ends anywhere else was cut short, or its Huffman codes
 // happen to end with the tail, which no sync flush leaves.
 type inflater struct {
-	in   []byte
+	in   []byte // the stream, or the segment of it being read: segs[seg]
 	pos  int    // next byte of in to load into b
 	b    uint64 // bits loaded, the next one lowest
 	nb   uint   // bits in b
@@ -229,6 +232,9 @@ type inflater struct {
 	dynLit    huffTable
 	dynDist   huffTable
 	err       error // io.EOF once the stream has ended
+
+	segs [][]byte // the stream's segments, when it is in more than one
+	seg  int
 }
 
 var inflaters = sync.Pool{New: func() any { return &inflater{hist: make([]byte, inflateHist)} }}
@@ -236,8 +242,19 @@ var inflaters = sync.Pool{New: func() any { return &inflater{hist: make([]byte, 
 // getInflater returns an inflater for the stream in, with dict as the
 // history a match may reach back into (context takeover).
 func getInflater(in, dict []byte) *inflater {
+	return newInflater(in, nil, dict)
+}
+
+// getSegmentsInflater returns an inflater for the stream made of segs, in
+// order, none of them empty.
+func getSegmentsInflater(segs [][]byte, dict []byte) *inflater {
+	return newInflater(segs[0], segs, dict)
+}
+
+func newInflater(in []byte, segs [][]byte, dict []byte) *inflater {
 	f := inflaters.Get().(*inflater)
 	f.in, f.pos = in, 0
+	f.segs, f.seg = segs, 0
 	f.b, f.nb, f.fake = 0, 0, 0
 	f.r = copy(f.hist, dict[max(0, len(dict)-inflateWindow):])
 	f.w = f.r
@@ -250,9 +267,39 @@ func getInflater(in, dict []byte) *inflater {
 }
 
 func putInflater(f *inflater) {
-	f.in = nil
+	f.in, f.segs = nil, nil
 	inflaters.Put(f)
 }
+
+// nextSegment makes the next segment of the input the one being read, once
+// in is read to its end; it reports false at the end of the input.
+func (f *inflater) nextSegment() bool {
+	if f.seg+1 >= len(f.segs) {
+		return false
+	}
+	f.seg++
+	f.in, f.pos = f.segs[f.seg], 0
+	return true
+}
+
+// progress returns how many bytes of its input f has decoded, give or take
+// the few in its bit buffer, and how many there are in all.
+func (f *inflater) progress() (read, total int) {
+	read = f.pos - int(f.nb-f.fake)>>3
+	if f.segs == nil {
+		return read, len(f.in)
+	}
+	for i, s := range f.segs {
+		if i < f.seg {
+			read += len(s)
+		}
+		total += len(s)
+	}
+	return read, total
+}
+
+// pending returns how many inflated bytes wait in the window to be read.
+func (f *inflater) pending() int { return f.w - f.r }
 
 // Read reads inflated bytes into p. It returns io.EOF at the end of the
 // stream, and errCorruptDeflate or errTruncatedDeflate for a stream that is
@@ -299,7 +346,7 @@ func (f *inflater) refill() {
 		return
 	}
 	for f.nb < 56 {
-		if f.pos < len(f.in) {
+		if f.pos < len(f.in) || f.nextSegment() {
 			f.b |= uint64(f.in[f.pos]) << f.nb
 			f.pos++
 		} else {
@@ -392,17 +439,32 @@ func (f *inflater) blockHeader() {
 func (f *inflater) storedHeader() {
 	f.consume(f.nb & 7)
 	f.pos -= int(f.nb-f.fake) >> 3 // give back the whole bytes loaded
-	f.b, f.nb, f.fake = 0, 0, 0
-	if len(f.in)-f.pos < 4 {
-		f.fail(errTruncatedDeflate)
-		return
+	for f.pos < 0 {
+		// Some came from the segments before.
+		f.seg--
+		f.in = f.segs[f.seg]
+		f.pos += len(f.in)
 	}
-	n := binary.LittleEndian.Uint16(f.in[f.pos:])
-	if ^n != binary.LittleEndian.Uint16(f.in[f.pos+2:]) {
+	f.b, f.nb, f.fake = 0, 0, 0
+	var lens uint32 // the length and its complement
+	if f.pos+4 <= len(f.in) {
+		lens = binary.LittleEndian.Uint32(f.in[f.pos:])
+		f.pos += 4
+	} else {
+		for i := 0; i < 32; i += 8 {
+			if f.pos == len(f.in) && !f.nextSegment() {
+				f.fail(errTruncatedDeflate)
+				return
+			}
+			lens |= uint32(f.in[f.pos]) << i
+			f.pos++
+		}
+	}
+	n := uint16(lens)
+	if ^n != uint16(lens>>16) {
 		f.fail(errCorruptDeflate)
 		return
 	}
-	f.pos += 4
 	f.stored = int(n)
 	f.state = inStoredBlock
 	if n == 0 {
@@ -419,15 +481,18 @@ func (f *inflater) storedData() {
 	switch {
 	case f.stored == 0:
 		f.endBlock()
-	case f.pos == len(f.in):
+	case f.pos == len(f.in) && !f.nextSegment():
 		f.fail(errTruncatedDeflate)
 	}
 }
 
+// atEnd reports whether the whole input has been loaded.
+func (f *inflater) atEnd() bool { return f.pos == len(f.in) && f.seg+1 >= len(f.segs) }
+
 // endBlock ends the current block, and the stream after a final block or a
 // stored one that ends the input.
 func (f *inflater) endBlock() {
-	if f.final || f.state == inStoredBlock && f.pos == len(f.in) {
+	if f.final || f.state == inStoredBlock && f.atEnd() {
 		f.err = io.EOF
 		return
 	}
@@ -525,10 +590,16 @@ func (f *inflater) huffmanData() {
 	if f.copyLen > 0 && !f.copyMatch(f.copyLen, f.copyDist) {
 		return
 	}
-	if f.fake == 0 && !f.huffmanFast() {
-		return
+	for f.fake == 0 && f.huffmanFast() {
+		// Too near the end of the segment for a word: huffmanTail goes on,
+		// and hands back once it is into the next.
+		if !f.huffmanTail() {
+			return
+		}
 	}
-	f.huffmanTail()
+	if f.fake != 0 {
+		f.huffmanTail()
+	}
 }
 
 // huffmanFast inflates while at least 48 bits of input, the most a symbol
@@ -610,14 +681,20 @@ func (f *inflater) huffmanFast() bool {
 	return w < len(hist) && f.copyLen == 0
 }
 
-// huffmanTail inflates the end of a block near the end of the input,
-// checking before each symbol that its bits are there.
-func (f *inflater) huffmanTail() {
+// huffmanTail inflates a block near the end of the input, or of a segment
+// of it, checking before each symbol that its bits are there. It reports
+// true when it stopped with a word of input ahead, in the next segment, for
+// huffmanFast to go on.
+func (f *inflater) huffmanTail() bool {
 	for f.w < len(f.hist) {
+		// (Near the end of the last segment, pos only comes closer to it.)
+		if f.pos+8 <= len(f.in) && f.fake == 0 {
+			return true
+		}
 		f.refill()
 		sym, ok := f.symbol(f.lit)
 		if !ok {
-			return
+			return false
 		}
 		if sym < endOfBlock {
 			f.hist[f.w] = byte(sym)
@@ -626,28 +703,29 @@ func (f *inflater) huffmanTail() {
 		}
 		if sym == endOfBlock {
 			f.endBlock()
-			return
+			return false
 		}
 		length, ok := f.based(sym-(endOfBlock+1), lengthBase[:], lengthExtra[:])
 		if !ok {
-			return
+			return false
 		}
 		dsym, ok := f.symbol(f.dist)
 		if !ok {
-			return
+			return false
 		}
 		dist, ok := f.based(dsym, distBase[:], distExtra[:])
 		if !ok {
-			return
+			return false
 		}
 		if dist > f.w {
 			f.fail(errCorruptDeflate)
-			return
+			return false
 		}
 		if !f.copyMatch(length, dist) {
-			return
+			return false
 		}
 	}
+	return false
 }
 
 // copyMatch copies length bytes from dist back, as far as the window has

@@ -160,14 +160,11 @@ func (c *Conn) readFrames(ctx context.Context, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// gatherCompressed reads the rest of a compressed message into r.zbuf, and
-// then starts inflating it. Interrupted, it leaves what it read in r.zbuf
-// for the next read to continue.
+// gatherCompressed reads the rest of a compressed message (gatherChunks),
+// and then starts inflating it. Interrupted, it leaves what it read for the
+// next read to continue.
 func (c *Conn) gatherCompressed(ctx context.Context) error {
-	r := &c.r
-	var err error
-	r.zbuf, err = c.readFrames(ctx, r.zbuf)
-	if err != nil {
+	if err := c.gatherChunks(ctx); err != nil {
 		return c.interrupted(err, nil)
 	}
 	c.startInflate()
