@@ -532,10 +532,10 @@ func (c *Conn) inflatedSize() int {
 	}
 	out := float64(r.zout) + float64(r.zr.pending())
 	est := out + float64(total-read)*min(out/float64(read), estimateRatio)
-	if limit := float64(r.limit); est > limit+limit/8 {
+	if limit := float64(r.msgLimit); est > limit+limit/8 {
 		return 0
 	}
-	est = min(est+est/inflateMargin, float64(r.limit))
+	est = min(est+est/inflateMargin, float64(r.msgLimit))
 	if est > math.MaxInt/2 {
 		return 0 // not to be allocated anyway
 	}

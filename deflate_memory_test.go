@@ -285,7 +285,7 @@ func TestInflatedSize(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s/limit-%d", tc.name, tc.limit), func(t *testing.T) {
 			c := deflateConn(false, &bytesConn{r: bytes.NewReader(nil)})
-			c.r.limit = tc.limit
+			c.r.msgLimit = tc.limit
 			c.r.zr = getInflater(append(bytes.Clone(tc.payload), deflateTail...), nil)
 			defer putInflater(c.r.zr)
 			buf := make([]byte, 1<<20)
