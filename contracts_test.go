@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -600,5 +601,36 @@ func TestCloseDrainStopsReads(t *testing.T) {
 	_, _, err := c.ReadMessage(context.Background(), nil)
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("a read after the Close returned %v, want ErrClosed", err)
+	}
+}
+
+// TestFragmentedMessageMemory checks what reading a large message sent in
+// small frames allocates: about twice its size, with the buffer doubling,
+// and not the sum of a copy per frame it cost when the buffer grew by each
+// frame's size (about five times its size with 16 KiB frames).
+func TestFragmentedMessageMemory(t *testing.T) {
+	const size = 8 << 20
+	var stream bytes.Buffer
+	for sent := 0; sent < size; sent += 16 << 10 {
+		h := Header{Fin: sent+16<<10 >= size, Opcode: OpContinuation, Length: 16 << 10}
+		if sent == 0 {
+			h.Opcode = OpBinary
+		}
+		stream.Write(AppendHeader(nil, h))
+		stream.Write(make([]byte, 16<<10))
+	}
+	c := newConn(&bytesConn{r: bytes.NewReader(stream.Bytes())}, true, "", nil)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	_, msg, err := c.ReadMessage(context.Background(), nil)
+	runtime.ReadMemStats(&m1)
+	if err != nil || len(msg) != size {
+		t.Fatalf("read %d bytes, %v", len(msg), err)
+	}
+	alloc := m1.TotalAlloc - m0.TotalAlloc
+	t.Logf("reading %d bytes in frames of 16 KiB allocated %d bytes (%.2f times)", size, alloc, float64(alloc)/size)
+	if alloc > 2*size+size/4 && !poolsDropItems() {
+		t.Errorf("reading %d bytes allocated %d, want at most %d", size, alloc, 2*size+size/4)
 	}
 }
