@@ -1315,7 +1315,22 @@ func TestAPIHarness(t *testing.T) {
 	}
 	var stats hStats
 	start := time.Now()
+	var heap0, heapMax uint64
+	heapNow := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	heap0 = heapNow()
 	for seed := uint64(0); ; seed++ {
+		if seed%200 == 199 {
+			// Memory stays bounded: what programs leave behind is let go.
+			heapMax = max(heapMax, heapNow())
+			if heapMax > heap0+64<<20 {
+				t.Fatalf("heap in use grew from %d to %d bytes over %d programs", heap0, heapMax, seed)
+			}
+		}
 		if *harnessDuration == 0 && seed == 24 || *harnessDuration > 0 && time.Since(start) > *harnessDuration {
 			break
 		}
@@ -1325,6 +1340,6 @@ func TestAPIHarness(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("%d programs, %d API calls in %v (transports %v: %v; %d compressed; %d closed before the end; %d failed for a limit)",
-		stats.programs, stats.calls, time.Since(start).Round(time.Second), hTransportNames, stats.transports, stats.compressed, stats.closedEarly, stats.failed)
+	t.Logf("%d programs, %d API calls in %v (transports %v: %v; %d compressed; %d closed before the end; %d failed for a limit); heap in use after GC %d KiB at the start, at most %d KiB",
+		stats.programs, stats.calls, time.Since(start).Round(time.Second), hTransportNames, stats.transports, stats.compressed, stats.closedEarly, stats.failed, heap0>>10, max(heapMax, heapNow())>>10)
 }
