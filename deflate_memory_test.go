@@ -395,8 +395,10 @@ func readInflater(f *inflater, max, piece int) ([]byte, error) {
 			return out, err
 		}
 	}
-	return out[:max], errors.New("longer than max")
+	return out[:max], errLongerThanMax
 }
+
+var errLongerThanMax = errors.New("longer than max")
 
 // splitSizes cuts in into segments of the given sizes, over and over, the
 // last one taking what is left; none is empty.

@@ -1,8 +1,6 @@
 package websocket
 
 import (
-	"bufio"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -64,17 +62,12 @@ func strictNetHTTP(t *testing.T, req string) int {
 // and reads the head of the answer.
 func strictRoundTrip(t *testing.T, addr, req string) *http.Response {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(hsSafety))
-	if _, err := nc.Write([]byte(req)); err != nil {
+	c := hsDialRaw(t, addr)
+	if _, err := c.nc.Write([]byte(req)); err != nil {
 		t.Fatalf("writing the request: %v", err)
 	}
 	method, _, _ := strings.Cut(req, " ")
-	resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
 	if err != nil {
 		t.Fatalf("reading the response: %v", err)
 	}

@@ -568,13 +568,7 @@ func (r *hRun) runWriter(a *hActor) {
 		switch {
 		case q != nil:
 			what = "SendQueue.Send"
-			pm, perr := NewPreparedMessage(op.typ, msg)
-			if perr != nil {
-				r.violation("NewPreparedMessage: %v", perr)
-				cancel()
-				continue
-			}
-			err = q.Send(pm)
+			err = q.Send(r.prepared(op.typ, msg))
 			if errors.Is(err, ErrSlowConsumer) {
 				r.markClosed(a.side, 0)
 			}
@@ -583,13 +577,7 @@ func (r *hRun) runWriter(a *hActor) {
 			err = c.WriteMessage(ctx, op.typ, msg)
 		case op.kind == opWritePrepared:
 			what = "WritePreparedMessage"
-			pm, perr := NewPreparedMessage(op.typ, msg)
-			if perr != nil {
-				r.violation("NewPreparedMessage: %v", perr)
-				cancel()
-				continue
-			}
-			err = c.WritePreparedMessage(ctx, pm)
+			err = c.WritePreparedMessage(ctx, r.prepared(op.typ, msg))
 		default:
 			what = "NextWriter"
 			err = r.writePieces(a.side, ctx, c, op, msg)
@@ -604,6 +592,15 @@ func (r *hRun) runWriter(a *hActor) {
 		}
 		r.recordSent(a.stream, hSent{Seq: seq, Size: op.size, Type: op.typ, Kind: errKind(err)})
 	}
+}
+
+// prepared returns msg prepared as a message of type typ.
+func (r *hRun) prepared(typ MessageType, msg []byte) *PreparedMessage {
+	pm, err := NewPreparedMessage(typ, msg)
+	if err != nil {
+		r.violation("NewPreparedMessage: %v", err)
+	}
+	return pm
 }
 
 // writePieces writes msg through NextWriter in pieces, then, for misuse,

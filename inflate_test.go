@@ -71,27 +71,14 @@ func refInflate(in, dict []byte, max int) ([]byte, bool) {
 // inflateAll inflates in, primed with dict, reading it piece bytes at a
 // time; it returns up to max bytes and whether the stream ended well.
 func inflateAll(in, dict []byte, max, piece int) ([]byte, bool, error) {
-	f := getInflater(in, dict)
-	defer putInflater(f)
-	out := []byte{}
-	buf := make([]byte, piece)
-	for len(out) <= max {
-		n, err := f.Read(buf)
-		out = append(out, buf[:n]...)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if !errors.Is(err, errCorruptDeflate) && !errors.Is(err, errTruncatedDeflate) {
-				return out, false, err
-			}
-			return out[:min(len(out), max)], false, nil
-		}
+	out, err := readInflater(getInflater(in, dict), max, piece)
+	switch {
+	case err == nil:
+		return out, true, nil
+	case err == errLongerThanMax, errors.Is(err, errCorruptDeflate), errors.Is(err, errTruncatedDeflate):
+		return out, false, nil
 	}
-	if len(out) > max {
-		return out[:max], false, nil
-	}
-	return out, true, nil
+	return out, false, err
 }
 
 // FuzzInflateDecoder checks the inflater against compress/flate on any
