@@ -3,7 +3,7 @@ package websocket
 // The wire-level conformance suite (issue #3).
 //
 // TestConformance runs every case twice: against our server, with the raw
-// peer of peer_test.go playing the client (it masks what it sends), and
+// peer of helpers_test.go playing the client (it masks what it sends), and
 // against our client, with the raw peer playing the server (it does not).
 // The raw peer writes exact bytes, frames cut where a case says and written
 // in the chunks it says, and checks exactly what comes back: each frame's

@@ -6,46 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// closePayload is the payload of a close frame with code and reason.
-func closePayload(code StatusCode, reason string) []byte {
-	return AppendClosePayload(nil, code, reason)
-}
-
-// finishFailure completes, from the raw peer, the closing handshake that
-// the package began by failing the connection with code: it expects the
-// close frame, answers it, and expects TCP to be closed. It returns the
-// error the package's loop ended with, which must be a *ProtocolError with
-// code.
-func finishFailure(t *testing.T, s side, code StatusCode) {
-	t.Helper()
-	s.peer.expectClose(code)
-	finishAfterClose(t, s, code)
-}
-
-// finishAfterClose is finishFailure once the close frame has been read.
-func finishAfterClose(t *testing.T, s side, code StatusCode) {
-	t.Helper()
-	s.peer.send(true, OpClose, closePayload(code, ""))
-	if s.name == "client" {
-		// The server closes TCP first (section 7.1.1).
-		s.peer.nc.(*net.TCPConn).CloseWrite()
-	}
-	s.peer.expectTCPClosed()
-	err := s.result()
-	var pe *ProtocolError
-	if !errors.As(err, &pe) || pe.Code != code {
-		t.Fatalf("loop ended with %v, want a ProtocolError with %v", err, code)
-	}
-}
 
 // TestFramingViolations sends frames that section 5 forbids and checks that
 // each fails the connection with the status code it calls for.
@@ -424,88 +390,6 @@ func TestReadResumesAfterCancel(t *testing.T) {
 	}
 }
 
-// pipeListener is an in-memory net.Listener whose connections are
-// net.Pipe pairs.
-type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
-
-// transports lists the ways our client can reach our server: real loopback
-// TCP, and an in-memory pipe under a real http.Server.
-func transports(t *testing.T, handler http.Handler) map[string]func() (*Conn, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcpSrv := &http.Server{Handler: handler}
-	go tcpSrv.Serve(ln)
-	pl := newPipeListener()
-	pipeSrv := &http.Server{Handler: handler}
-	go pipeSrv.Serve(pl)
-	t.Cleanup(func() { tcpSrv.Close(); pipeSrv.Close() })
-	dial := func(url string, nd func(context.Context, string, string) (net.Conn, error)) (*Conn, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-		defer cancel()
-		c, _, err := Dial(ctx, url, &DialOptions{NetDialContext: nd})
-		return c, err
-	}
-	return map[string]func() (*Conn, error){
-		"tcp":  func() (*Conn, error) { return dial("ws://"+ln.Addr().String()+"/", nil) },
-		"pipe": func() (*Conn, error) { return dial("ws://pipe.test/", pl.dial) },
-	}
-}
-
-// echoHandler accepts and echoes until the connection ends.
-func echoHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		echoServe(c)
-	})
-}
-
 // TestClientServer runs our client against our server over TCP and over an
 // in-memory pipe: messages of every size both ways, whole and streamed,
 // pings, and the closing handshake.
@@ -762,22 +646,4 @@ func TestServerFrameNotMasked(t *testing.T) {
 	p := s.dialRaw(t)
 	p.send(true, OpText, []byte(strings.Repeat("z", 3000)))
 	p.expectMessage(OpText, []byte(strings.Repeat("z", 3000))) // readFrame checks the mask bit
-}
-
-// writePieces sends msg as one message of type typ through NextWriter, in
-// writes of piece bytes.
-func writePieces(ctx context.Context, c *Conn, typ MessageType, msg []byte, piece int) error {
-	w, err := c.NextWriter(ctx, typ)
-	if err != nil {
-		return err
-	}
-	for rest := msg; len(rest) > 0; {
-		k := min(len(rest), piece)
-		if _, err := w.Write(rest[:k]); err != nil {
-			w.Close()
-			return err
-		}
-		rest = rest[k:]
-	}
-	return w.Close()
 }

@@ -27,74 +27,7 @@ import (
 // Tests of the client side of the opening handshake (RFC 6455 section 4.1):
 // Dial. Many of them run a raw TCP server that reads the request and writes
 // the response bytes by hand, so that every byte of both is under the
-// test's control. Waits are bounded by hsSafety (handshake_test.go).
-
-// dialTestServer is a raw TCP server on 127.0.0.1. Each connection is
-// handed to handle in a goroutine of its own, with a safety deadline, and
-// closed when handle returns. Cleanup closes the listener and every
-// connection and waits for the goroutines.
-type dialTestServer struct {
-	ln   net.Listener
-	addr string
-	wg   sync.WaitGroup
-
-	mu     sync.Mutex
-	conns  []net.Conn
-	closed bool
-}
-
-func dialTestListen(t testing.TB, handle func(nc net.Conn)) *dialTestServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &dialTestServer{ln: ln, addr: ln.Addr().String()}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !s.track(nc) {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer nc.Close()
-				nc.SetDeadline(time.Now().Add(hsSafety))
-				handle(nc)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		s.closed = true
-		for _, c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		hsWaitGroup(t, &s.wg, "raw test server")
-	})
-	return s
-}
-
-// track registers c to be closed at cleanup; it reports false, having
-// closed c, when cleanup has begun.
-func (s *dialTestServer) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		c.Close()
-		return false
-	}
-	s.conns = append(s.conns, c)
-	return true
-}
+// test's control. Waits are bounded by peerTimeout (helpers_test.go).
 
 // dialTestSeen is what a raw handshake server saw of one connection.
 type dialTestSeen struct {
@@ -111,7 +44,7 @@ type dialTestSeen struct {
 // request per connection, writes respond(key) in a single write (key being
 // the request's Sec-WebSocket-Key), then reads until the client closes, and
 // reports what it saw.
-func dialTestHandshakeServer(t testing.TB, respond func(key string) string) (*dialTestServer, <-chan dialTestSeen) {
+func dialTestHandshakeServer(t testing.TB, respond func(key string) string) (*rawServer, <-chan dialTestSeen) {
 	t.Helper()
 	seen := make(chan dialTestSeen, 16)
 	report := func(s dialTestSeen) {
@@ -121,7 +54,7 @@ func dialTestHandshakeServer(t testing.TB, respond func(key string) string) (*di
 			t.Errorf("the raw server saw more connections than the test read")
 		}
 	}
-	srv := dialTestListen(t, func(nc net.Conn) {
+	srv := rawListen(t, func(nc net.Conn) {
 		var raw bytes.Buffer
 		br := bufio.NewReader(io.TeeReader(nc, &raw))
 		req, err := http.ReadRequest(br)
@@ -155,13 +88,7 @@ const dialTestOK = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nCo
 // dialTestRecv waits for what the raw server saw.
 func dialTestRecv(t testing.TB, seen <-chan dialTestSeen) dialTestSeen {
 	t.Helper()
-	select {
-	case s := <-seen:
-		return s
-	case <-time.After(hsSafety):
-		t.Fatal("the raw server reported nothing")
-		return dialTestSeen{}
-	}
+	return await(t, seen, "what the raw server saw")
 }
 
 // dialTestCheckClientClosed checks that the client closed the connection
@@ -225,7 +152,7 @@ func dialTestDial(t testing.TB, ctx context.Context, url string, opts *DialOptio
 			t.Cleanup(func() { r.c.CloseNow() })
 		}
 		return r.c, r.resp, r.err
-	case <-time.After(hsSafety):
+	case <-time.After(peerTimeout):
 		t.Fatalf("Dial(%q) did not return", url)
 		return nil, nil, nil
 	}
@@ -256,7 +183,7 @@ type dialTestProxyConfig struct {
 // 3; RFC 9110 section 9.3.6) running inside the test.
 type dialTestProxy struct {
 	cfg   dialTestProxyConfig
-	srv   *dialTestServer
+	srv   *rawServer
 	url   *url.URL
 	got   chan struct{} // a token per request read
 	ended chan error    // for a silent proxy: how reading ended after the request
@@ -271,7 +198,7 @@ type dialTestProxy struct {
 func dialTestStartProxy(t testing.TB, cfg dialTestProxyConfig) *dialTestProxy {
 	t.Helper()
 	p := &dialTestProxy{cfg: cfg, got: make(chan struct{}, 16), ended: make(chan error, 16)}
-	p.srv = dialTestListen(t, p.handle)
+	p.srv = rawListen(t, p.handle)
 	p.url = &url.URL{Scheme: "http", Host: p.srv.addr}
 	if cfg.tls != nil {
 		p.url.Scheme = "https"
@@ -324,7 +251,7 @@ func (p *dialTestProxy) handle(nc net.Conn) {
 	if r, ok := p.cfg.route[target]; ok {
 		target = r
 	}
-	up, err := net.DialTimeout("tcp", target, hsSafety)
+	up, err := net.DialTimeout("tcp", target, peerTimeout)
 	if err != nil {
 		io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
 		return
@@ -333,7 +260,7 @@ func (p *dialTestProxy) handle(nc net.Conn) {
 		return
 	}
 	defer up.Close()
-	up.SetDeadline(time.Now().Add(hsSafety))
+	up.SetDeadline(time.Now().Add(peerTimeout))
 	if _, err := io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return
 	}
@@ -556,7 +483,7 @@ func TestDialResponseRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", &DialOptions{Subprotocols: tc.offer})
 			if tc.ok {
@@ -635,7 +562,7 @@ func TestDialRefusedHandshakeReturnsHandshakeError(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", nil)
 			if err == nil {
@@ -701,7 +628,7 @@ func TestDialRefusalWithEndlessBodyReturns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ended := make(chan error, 1)
-			srv := dialTestListen(t, func(nc net.Conn) {
+			srv := rawListen(t, func(nc net.Conn) {
 				if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
 					ended <- err
 					return
@@ -727,13 +654,8 @@ func TestDialRefusalWithEndlessBodyReturns(t *testing.T) {
 			if he.StatusCode != http.StatusForbidden || len(he.Body) != 1024 {
 				t.Errorf("HandshakeError: status %d, %d body bytes; want 403 and 1024", he.StatusCode, len(he.Body))
 			}
-			select {
-			case err := <-ended:
-				// The server stops writing once the client has closed.
-				dialTestCheckClientClosed(t, err)
-			case <-time.After(hsSafety):
-				t.Errorf("the server never stopped writing")
-			}
+			// The server stops writing once the client has closed.
+			dialTestCheckClientClosed(t, await(t, ended, "the end of the server's writes"))
 		})
 	}
 }
@@ -796,7 +718,7 @@ func TestDialSkipsInterimResponses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", nil)
 			if resp == nil || resp.StatusCode != tc.status {
@@ -843,7 +765,7 @@ func TestDialEndlessInterimResponses(t *testing.T) {
 	for _, limit := range []int{4 << 10, 0} {
 		t.Run(fmt.Sprintf("MaxHeaderBytes %d", limit), func(t *testing.T) {
 			ended := make(chan error, 1)
-			srv := dialTestListen(t, func(nc net.Conn) {
+			srv := rawListen(t, func(nc net.Conn) {
 				if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
 					ended <- err
 					return
@@ -858,12 +780,7 @@ func TestDialEndlessInterimResponses(t *testing.T) {
 			if c != nil || !errors.Is(err, ErrHeaderTooLarge) {
 				t.Fatalf("Dial = %v, %v; want ErrHeaderTooLarge", c, err)
 			}
-			select {
-			case err := <-ended:
-				dialTestCheckClientClosed(t, err)
-			case <-time.After(hsSafety):
-				t.Errorf("the server never stopped writing")
-			}
+			dialTestCheckClientClosed(t, await(t, ended, "the end of the server's writes"))
 		})
 	}
 }
@@ -881,7 +798,7 @@ func TestDialContextBoundsHandshake(t *testing.T) {
 	silentServer := func(t *testing.T) (addr string, started <-chan struct{}, ended <-chan error) {
 		st := make(chan struct{}, 1)
 		en := make(chan error, 16)
-		srv := dialTestListen(t, func(nc net.Conn) {
+		srv := rawListen(t, func(nc net.Conn) {
 			var b [1]byte
 			_, err := nc.Read(b[:])
 			if err == nil {
@@ -932,12 +849,7 @@ func TestDialContextBoundsHandshake(t *testing.T) {
 				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("attempt %d: Dial error %q does not match context.DeadlineExceeded", i+1, err)
 				}
-				select {
-				case err := <-ended:
-					dialTestCheckClientClosed(t, err)
-				case <-time.After(hsSafety):
-					t.Fatalf("attempt %d: the peer never saw the connection end", i+1)
-				}
+				dialTestCheckClientClosed(t, await(t, ended, fmt.Sprintf("attempt %d: the end of the connection, seen by the peer", i+1)))
 			}
 		})
 		t.Run(st.name+"/cancel", func(t *testing.T) {
@@ -947,7 +859,7 @@ func TestDialContextBoundsHandshake(t *testing.T) {
 			go func() {
 				select {
 				case <-started:
-				case <-time.After(hsSafety):
+				case <-time.After(peerTimeout):
 				}
 				cancel()
 			}()
@@ -958,12 +870,7 @@ func TestDialContextBoundsHandshake(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("Dial error %q does not match context.Canceled", err)
 			}
-			select {
-			case err := <-ended:
-				dialTestCheckClientClosed(t, err)
-			case <-time.After(hsSafety):
-				t.Errorf("the peer never saw the connection end")
-			}
+			dialTestCheckClientClosed(t, await(t, ended, "the end of the connection, seen by the peer"))
 		})
 	}
 }
@@ -974,8 +881,8 @@ func TestDialContextBoundsHandshake(t *testing.T) {
 func TestDialURLSchemes(t *testing.T) {
 	paths := make(chan string, 16)
 	record := func(w http.ResponseWriter, r *http.Request) { paths <- r.URL.RequestURI() }
-	plain := hsStart(t, hsServerConfig{before: record, serve: hsEchoServe})
-	secure := hsStart(t, hsServerConfig{tls: true, before: record, serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{before: record, serve: echoServe})
+	secure := hsStart(t, hsServerConfig{tls: true, before: record, serve: echoServe})
 	pool := x509.NewCertPool()
 	pool.AddCert(secure.srv.Certificate())
 	tests := []struct {
@@ -997,13 +904,8 @@ func TestDialURLSchemes(t *testing.T) {
 				t.Errorf("connection over TLS = %v, want %v", isTLS, tc.secure)
 			}
 			u, _ := url.Parse(tc.url)
-			select {
-			case got := <-paths:
-				if got != u.RequestURI() {
-					t.Errorf("server got resource %q, want %q", got, u.RequestURI())
-				}
-			case <-time.After(hsSafety):
-				t.Fatal("the server saw no request")
+			if got := await(t, paths, "the server's request"); got != u.RequestURI() {
+				t.Errorf("server got resource %q, want %q", got, u.RequestURI())
 			}
 			hsEchoRoundTrip(t, c, MessageText, tc.url)
 		})
@@ -1039,9 +941,9 @@ func TestDialRejectsBadURLs(t *testing.T) {
 					dialled = true
 					return nil, errors.New("dialtest: no dialling expected")
 				},
-				Proxy: func(*http.Request) (*url.URL, error) { return nil, nil },
+				Proxy: noProxy,
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, resp, err := dialTestDial(t, ctx, rawURL, opts)
 			if err == nil {
@@ -1072,7 +974,7 @@ func dialTestPipeDialer(t testing.TB) (dial func(context.Context, string, string
 			c.Close()
 		}
 		mu.Unlock()
-		hsWaitGroup(t, &wg, "pipe servers")
+		awaitGroup(t, &wg, "pipe servers")
 	})
 	dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		addrc <- addr
@@ -1084,7 +986,7 @@ func dialTestPipeDialer(t testing.TB) (dial func(context.Context, string, string
 		go func() {
 			defer wg.Done()
 			defer server.Close()
-			server.SetDeadline(time.Now().Add(hsSafety))
+			server.SetDeadline(time.Now().Add(peerTimeout))
 			br := bufio.NewReader(server)
 			req, err := http.ReadRequest(br)
 			if err != nil {
@@ -1120,7 +1022,7 @@ func TestDialDefaultPortsAndHost(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
 			dial, addrs, reqs := dialTestPipeDialer(t)
-			opts := &DialOptions{NetDialContext: dial, Proxy: func(*http.Request) (*url.URL, error) { return nil, nil }}
+			opts := &DialOptions{NetDialContext: dial, Proxy: noProxy}
 			if tc.wantHost == "" {
 				// Stop after the dial: the pipe does not speak TLS.
 				opts.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -1128,7 +1030,7 @@ func TestDialDefaultPortsAndHost(t *testing.T) {
 					return nil, errors.New("dialtest: stop after recording the address")
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, _, err := dialTestDial(t, ctx, tc.url, opts)
 			select {
@@ -1149,13 +1051,8 @@ func TestDialDefaultPortsAndHost(t *testing.T) {
 				t.Fatalf("Dial: %v", err)
 			}
 			c.CloseNow()
-			select {
-			case req := <-reqs:
-				if req.Host != tc.wantHost {
-					t.Errorf("Host = %q, want %q", req.Host, tc.wantHost)
-				}
-			case <-time.After(hsSafety):
-				t.Fatal("no request seen")
+			if req := await(t, reqs, "the request"); req.Host != tc.wantHost {
+				t.Errorf("Host = %q, want %q", req.Host, tc.wantHost)
 			}
 		})
 	}
@@ -1167,8 +1064,8 @@ func TestDialDefaultPortsAndHost(t *testing.T) {
 // targets, with and without credentials.
 func TestDialThroughProxy(t *testing.T) {
 	cert, pool := dialTestLocalhostCert(t)
-	plain := hsStart(t, hsServerConfig{serve: hsEchoServe})
-	secure := hsStart(t, hsServerConfig{tls: true, serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{serve: echoServe})
+	secure := hsStart(t, hsServerConfig{tls: true, serve: echoServe})
 	tests := []struct {
 		name       string
 		proxyTLS   bool
@@ -1233,7 +1130,7 @@ func TestDialThroughProxy(t *testing.T) {
 // reaches the server.
 func TestDialProxyFailures(t *testing.T) {
 	cert, pool := dialTestLocalhostCert(t)
-	target := hsStart(t, hsServerConfig{serve: hsEchoServe})
+	target := hsStart(t, hsServerConfig{serve: echoServe})
 	closedAddr := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -1282,7 +1179,7 @@ func TestDialProxyFailures(t *testing.T) {
 					return proxyURL, nil
 				},
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, _, err := dialTestDial(t, ctx, target.url("/ws"), opts)
 			if err == nil {
@@ -1339,7 +1236,7 @@ func TestDialProxyFuncGetsHTTPSchemeRequest(t *testing.T) {
 					return nil, errors.New("dialtest: unexpected dial")
 				},
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			_, _, err := dialTestDial(t, ctx, tc.url, opts)
 			if !errors.Is(err, stop) {
@@ -1359,7 +1256,7 @@ func TestDialProxyFuncGetsHTTPSchemeRequest(t *testing.T) {
 // the TCP connection, to the server or to the proxy if there is one, with
 // the context given to Dial, and that its error fails Dial.
 func TestDialUsesNetDialContext(t *testing.T) {
-	target := hsStart(t, hsServerConfig{serve: hsEchoServe})
+	target := hsStart(t, hsServerConfig{serve: echoServe})
 	type call struct {
 		network, addr string
 		hasDeadline   bool
@@ -1377,7 +1274,7 @@ func TestDialUsesNetDialContext(t *testing.T) {
 		var calls []call
 		c, _ := hsDial(t, target.url("/ws"), &DialOptions{
 			NetDialContext: counting(&calls),
-			Proxy:          func(*http.Request) (*url.URL, error) { return nil, nil }, // dial directly
+			Proxy:          noProxy, // dial directly
 		})
 		hsEchoRoundTrip(t, c, MessageText, "custom dialer")
 		if want := []call{{"tcp", target.addr(), true}}; !slices.Equal(calls, want) {
@@ -1401,14 +1298,14 @@ func TestDialUsesNetDialContext(t *testing.T) {
 	t.Run("dialer error", func(t *testing.T) {
 		errDial := errors.New("dialtest: dial refused")
 		calls := 0
-		ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 		defer cancel()
 		_, _, err := dialTestDial(t, ctx, target.url("/ws"), &DialOptions{
 			NetDialContext: func(context.Context, string, string) (net.Conn, error) {
 				calls++
 				return nil, errDial
 			},
-			Proxy: func(*http.Request) (*url.URL, error) { return nil, nil },
+			Proxy: noProxy,
 		})
 		if !errors.Is(err, errDial) {
 			t.Errorf("Dial error %v does not wrap the dialer's error", err)
@@ -1428,7 +1325,7 @@ func TestDialUsesNetDialContext(t *testing.T) {
 func TestDialWSSVerifiesCertificateAndSendsSNI(t *testing.T) {
 	sni := make(chan string, 16)
 	s := hsNewServerState()
-	srv := httptest.NewUnstartedServer(s.handler(t, hsServerConfig{serve: hsEchoServe}))
+	srv := httptest.NewUnstartedServer(s.handler(t, hsServerConfig{serve: echoServe}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
 	srv.TLS = &tls.Config{GetConfigForClient: func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
 		sni <- hi.ServerName
@@ -1437,7 +1334,7 @@ func TestDialWSSVerifiesCertificateAndSendsSNI(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(func() {
 		srv.Close()
-		hsWaitGroup(t, &s.wg, "server handlers")
+		awaitGroup(t, &s.wg, "server handlers")
 	})
 	addr := srv.Listener.Addr().String()
 	_, port, _ := net.SplitHostPort(addr)
@@ -1448,7 +1345,6 @@ func TestDialWSSVerifiesCertificateAndSendsSNI(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	direct := func(*http.Request) (*url.URL, error) { return nil, nil }
 
 	tests := []struct {
 		name    string
@@ -1464,16 +1360,11 @@ func TestDialWSSVerifiesCertificateAndSendsSNI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
-			c, _, err := dialTestDial(t, ctx, tc.url, &DialOptions{TLSConfig: tc.tls, NetDialContext: mapDial, Proxy: direct})
-			select {
-			case got := <-sni:
-				if got != tc.wantSNI {
-					t.Errorf("SNI = %q, want %q", got, tc.wantSNI)
-				}
-			case <-time.After(hsSafety):
-				t.Errorf("the server saw no ClientHello")
+			c, _, err := dialTestDial(t, ctx, tc.url, &DialOptions{TLSConfig: tc.tls, NetDialContext: mapDial, Proxy: noProxy})
+			if got := await(t, sni, "the server's ClientHello"); got != tc.wantSNI {
+				t.Errorf("SNI = %q, want %q", got, tc.wantSNI)
 			}
 			if !tc.ok {
 				if err == nil {
@@ -1525,7 +1416,7 @@ func TestDialRejectsInvalidSubprotocolsAndHost(t *testing.T) {
 			if tc.host != "" {
 				opts.Header = http.Header{"Host": {tc.host}}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, _, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", opts)
 			if err != nil {
@@ -1583,8 +1474,8 @@ func TestDialDefaultProxyFromEnvironment(t *testing.T) {
 // TestDialDefaultProxyFromEnvironment.
 func dialTestProxyEnvChild(t *testing.T) {
 	_, pool := dialTestLocalhostCert(t)
-	plain := hsStart(t, hsServerConfig{serve: hsEchoServe})
-	secure := hsStart(t, hsServerConfig{tls: true, serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{serve: echoServe})
+	secure := hsStart(t, hsServerConfig{tls: true, serve: echoServe})
 	httpProxy := dialTestStartProxy(t, dialTestProxyConfig{route: map[string]string{"ws-env.test:80": plain.addr()}})
 	httpsProxy := dialTestStartProxy(t, dialTestProxyConfig{route: map[string]string{"example.com:443": secure.addr()}})
 	// Nothing in this process has consulted the environment yet.

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -234,13 +233,7 @@ func writeUntilBlocked(c *Conn) error {
 // event waits for a handler to end.
 func (s *h2Server) event(t *testing.T) h2Event {
 	t.Helper()
-	select {
-	case ev := <-s.events:
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no handler ended")
-		return h2Event{}
-	}
+	return await(t, s.events, "the end of a handler")
 }
 
 // transport returns an http.Transport for the server, with HTTP/2 on
@@ -275,8 +268,6 @@ func (s *h2Server) dialOptions(t *testing.T) *DialOptions {
 	t.Cleanup(h2.CloseIdleConnections)
 	return &DialOptions{HTTP2: h2, TLSConfig: s.tlsConfig(), Proxy: noProxy}
 }
-
-func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
 
 // dialEcho dials /echo and returns the connection and the protocol the
 // server saw.

@@ -1,8 +1,6 @@
 package websocket
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
@@ -26,14 +24,6 @@ import (
 // to an httptest.Server whose handler calls Accept, so that every header of
 // the request is under the test's control.
 
-// hsSafety bounds every wait in the handshake and dial tests, so that a
-// broken test fails instead of hanging. It is a safety net, never a
-// measurement.
-const hsSafety = 10 * time.Second
-
-// hsKey is the sample nonce of RFC 6455 sections 1.3 and 4.2.2.
-const hsKey = "dGhlIHNhbXBsZSBub25jZQ=="
-
 // hsAcceptResult is what one call of Accept in a test server returned.
 type hsAcceptResult struct {
 	err         error
@@ -44,7 +34,7 @@ type hsAcceptResult struct {
 type hsServerConfig struct {
 	opts   *AcceptOptions
 	before func(w http.ResponseWriter, r *http.Request) // runs before Accept
-	serve  func(c *Conn)                                // runs on an accepted conn; nil closes it at once
+	serve  func(c *Conn) error                          // runs on an accepted conn; nil closes it at once
 	tls    bool                                         // httptest.NewTLSServer instead of NewServer
 }
 
@@ -108,25 +98,9 @@ func hsStart(t testing.TB, cfg hsServerConfig) *hsServer {
 	}
 	t.Cleanup(func() {
 		s.srv.Close()
-		hsWaitGroup(t, &s.wg, "server handlers")
+		awaitGroup(t, &s.wg, "server handlers")
 	})
 	return s
-}
-
-// hsWaitGroup waits for wg, failing the test if it takes longer than the
-// safety bound.
-func hsWaitGroup(t testing.TB, wg *sync.WaitGroup, what string) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(hsSafety):
-		t.Errorf("%s did not finish", what)
-	}
 }
 
 // addr returns the server's host:port.
@@ -140,42 +114,22 @@ func (s *hsServer) url(path string) string {
 // result waits for the outcome of the next Accept call.
 func (s *hsServer) result(t testing.TB) hsAcceptResult {
 	t.Helper()
-	select {
-	case res := <-s.results:
-		return res
-	case <-time.After(hsSafety):
-		t.Fatal("the handler did not report an Accept call")
-		return hsAcceptResult{}
-	}
-}
-
-// hsEchoServe echoes messages with their type until reading fails.
-func hsEchoServe(c *Conn) {
-	ctx := context.Background()
-	for {
-		typ, msg, err := c.ReadMessage(ctx, nil)
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(ctx, typ, msg); err != nil {
-			return
-		}
-	}
+	return await(t, s.results, "the outcome of an Accept call")
 }
 
 // hsGreetThenEcho sends "hello from server" and then echoes.
-func hsGreetThenEcho(c *Conn) {
+func hsGreetThenEcho(c *Conn) error {
 	if err := c.WriteMessage(context.Background(), MessageText, []byte("hello from server")); err != nil {
-		return
+		return err
 	}
-	hsEchoServe(c)
+	return echoServe(c)
 }
 
 // hsEchoRoundTrip sends msg on c and checks that the same message comes
 // back.
 func hsEchoRoundTrip(t testing.TB, c *Conn, typ MessageType, msg string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	if err := c.WriteMessage(ctx, typ, []byte(msg)); err != nil {
 		t.Fatalf("WriteMessage: %v", err)
@@ -192,7 +146,7 @@ func hsEchoRoundTrip(t testing.TB, c *Conn, typ MessageType, msg string) {
 // hsExpectMessage reads one message from c and checks it.
 func hsExpectMessage(t testing.TB, c *Conn, typ MessageType, msg string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	gotTyp, got, err := c.ReadMessage(ctx, nil)
 	if err != nil {
@@ -207,7 +161,7 @@ func hsExpectMessage(t testing.TB, c *Conn, typ MessageType, msg string) {
 // connection at cleanup.
 func hsDial(t testing.TB, url string, opts *DialOptions) (*Conn, *http.Response) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	c, resp, err := Dial(ctx, url, opts)
 	if err != nil {
@@ -215,58 +169,6 @@ func hsDial(t testing.TB, url string, opts *DialOptions) (*Conn, *http.Response)
 	}
 	t.Cleanup(func() { c.CloseNow() })
 	return c, resp
-}
-
-// hsRawClient is a plain TCP connection to a test server on which the test
-// writes requests byte for byte.
-type hsRawClient struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-func hsDialRaw(t testing.TB, addr string) *hsRawClient {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(hsSafety))
-	return &hsRawClient{nc: nc, br: bufio.NewReader(nc)}
-}
-
-// write sends b in a single write.
-func (c *hsRawClient) write(t testing.TB, b []byte) {
-	t.Helper()
-	if _, err := c.nc.Write(b); err != nil {
-		t.Fatalf("raw write: %v", err)
-	}
-}
-
-// readResponse reads a response to a request of the given method and its
-// whole body.
-func (c *hsRawClient) readResponse(t testing.TB, method string) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		// What follows is the WebSocket stream, not a body.
-		return resp, nil
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading the response body: %v", err)
-	}
-	return resp, body
-}
-
-// roundTrip sends req and reads the response.
-func (c *hsRawClient) roundTrip(t testing.TB, method, req string) (*http.Response, []byte) {
-	t.Helper()
-	c.write(t, []byte(req))
-	return c.readResponse(t, method)
 }
 
 // hsHandshakeLines returns the header lines of a valid opening handshake
@@ -326,22 +228,12 @@ func hsCheckAccepted(t testing.TB, resp *http.Response, key string) {
 // hsCheckNotHijacked checks that the server still speaks HTTP on the
 // connection after refusing a handshake: a second request on it is
 // answered by the ordinary handler.
-func hsCheckNotHijacked(t testing.TB, c *hsRawClient) {
+func hsCheckNotHijacked(t testing.TB, c *rawPeer) {
 	t.Helper()
-	resp, body := c.roundTrip(t, http.MethodGet, "GET /plain HTTP/1.1\r\nHost: test.example\r\n\r\n")
+	resp, body := c.roundTrip(http.MethodGet, "GET /plain HTTP/1.1\r\nHost: test.example\r\n\r\n")
 	if resp.StatusCode != http.StatusOK || string(body) != "plain ok" {
 		t.Errorf("second request on the connection: %s %q, want 200 \"plain ok\"", resp.Status, body)
 	}
-}
-
-// hsAppendMaskedFrame appends a final client frame (masked with key, as
-// RFC 6455 section 5.3 requires of clients) carrying payload.
-func hsAppendMaskedFrame(b []byte, op Opcode, payload string, key [4]byte) []byte {
-	b = AppendHeader(b, Header{Fin: true, Opcode: op, Masked: true, Mask: key, Length: int64(len(payload))})
-	start := len(b)
-	b = append(b, payload...)
-	Mask(key, 0, b[start:])
-	return b
 }
 
 // TestAcceptKeyMatchesRFCExample checks AcceptKey against the worked example
@@ -449,8 +341,8 @@ func TestAcceptRequestRules(t *testing.T) {
 			}
 			method, _, _ := strings.Cut(requestLine, " ")
 			lines := hsEditLines(hsHandshakeLines(s.addr()), tc.drop, tc.add)
-			c := hsDialRaw(t, s.addr())
-			resp, body := c.roundTrip(t, method, hsRequestText(requestLine, lines))
+			c := rawDial(t, s.addr())
+			resp, body := c.roundTrip(method, hsRequestText(requestLine, lines))
 
 			if tc.status == 101 {
 				hsCheckAccepted(t, resp, hsKey)
@@ -546,8 +438,8 @@ func TestAcceptOriginCheck(t *testing.T) {
 			if tc.origin != "" {
 				lines = append(lines, "Origin: "+tc.origin)
 			}
-			c := hsDialRaw(t, s.addr())
-			resp, body := c.roundTrip(t, http.MethodGet, hsRequestText("GET /ws HTTP/1.1", lines))
+			c := rawDial(t, s.addr())
+			resp, body := c.roundTrip(http.MethodGet, hsRequestText("GET /ws HTTP/1.1", lines))
 			res := s.result(t)
 			if tc.accept {
 				hsCheckAccepted(t, resp, hsKey)
@@ -594,8 +486,8 @@ func TestAcceptSubprotocolSelection(t *testing.T) {
 			for _, v := range tc.client {
 				lines = append(lines, "Sec-WebSocket-Protocol: "+v)
 			}
-			c := hsDialRaw(t, s.addr())
-			resp, _ := c.roundTrip(t, http.MethodGet, hsRequestText("GET /ws HTTP/1.1", lines))
+			c := rawDial(t, s.addr())
+			resp, _ := c.roundTrip(http.MethodGet, hsRequestText("GET /ws HTTP/1.1", lines))
 			hsCheckAccepted(t, resp, hsKey)
 			got := resp.Header.Values("Sec-WebSocket-Protocol")
 			if tc.want == "" {
@@ -616,7 +508,7 @@ func TestAcceptSubprotocolSelection(t *testing.T) {
 	}
 
 	t.Run("through Dial", func(t *testing.T) {
-		s := hsStart(t, hsServerConfig{opts: &AcceptOptions{Subprotocols: []string{"v3", "v2"}}, serve: hsEchoServe})
+		s := hsStart(t, hsServerConfig{opts: &AcceptOptions{Subprotocols: []string{"v3", "v2"}}, serve: echoServe})
 		c, resp := hsDial(t, s.url("/ws"), &DialOptions{Subprotocols: []string{"v1", "v2", "v3"}})
 		if got := c.Subprotocol(); got != "v3" {
 			t.Errorf("client Conn.Subprotocol() = %q, want v3", got)
@@ -631,7 +523,7 @@ func TestAcceptSubprotocolSelection(t *testing.T) {
 	})
 
 	t.Run("through Dial, none in common", func(t *testing.T) {
-		s := hsStart(t, hsServerConfig{opts: &AcceptOptions{Subprotocols: []string{"v9"}}, serve: hsEchoServe})
+		s := hsStart(t, hsServerConfig{opts: &AcceptOptions{Subprotocols: []string{"v9"}}, serve: echoServe})
 		c, resp := hsDial(t, s.url("/ws"), &DialOptions{Subprotocols: []string{"v1"}})
 		if got := c.Subprotocol(); got != "" {
 			t.Errorf("client Conn.Subprotocol() = %q, want \"\"", got)
@@ -680,8 +572,8 @@ func TestAcceptSendsExtraResponseHeaders(t *testing.T) {
 
 	t.Run("raw", func(t *testing.T) {
 		s := hsStart(t, hsServerConfig{before: before})
-		c := hsDialRaw(t, s.addr())
-		resp, _ := c.roundTrip(t, http.MethodGet, hsRequestText("GET /ws HTTP/1.1", hsHandshakeLines(s.addr())))
+		c := rawDial(t, s.addr())
+		resp, _ := c.roundTrip(http.MethodGet, hsRequestText("GET /ws HTTP/1.1", hsHandshakeLines(s.addr())))
 		check(t, resp, hsKey)
 		if res := s.result(t); res.err != nil {
 			t.Errorf("Accept: %v", res.err)
@@ -689,7 +581,7 @@ func TestAcceptSendsExtraResponseHeaders(t *testing.T) {
 	})
 
 	t.Run("Dial", func(t *testing.T) {
-		s := hsStart(t, hsServerConfig{before: before, serve: hsEchoServe})
+		s := hsStart(t, hsServerConfig{before: before, serve: echoServe})
 		c, resp := hsDial(t, s.url("/ws"), nil)
 		if got := resp.Header.Get("Set-Cookie"); got != "session=abc123; Path=/" {
 			t.Errorf("Set-Cookie seen by Dial = %q", got)
@@ -757,10 +649,10 @@ func TestAcceptWithPlainHTTPServer(t *testing.T) {
 			if !errors.Is(err, http.ErrServerClosed) {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(hsSafety):
+		case <-time.After(peerTimeout):
 			t.Errorf("Serve did not return")
 		}
-		hsWaitGroup(t, &s.wg, "server handlers")
+		awaitGroup(t, &s.wg, "server handlers")
 	})
 
 	c, _ := hsDial(t, "ws://"+ln.Addr().String()+"/ws", nil)
@@ -770,7 +662,7 @@ func TestAcceptWithPlainHTTPServer(t *testing.T) {
 		t.Errorf("Accept: %v", res.err)
 	}
 	// The server must still speak HTTP to other clients.
-	plain := hsDialRaw(t, ln.Addr().String())
+	plain := rawDial(t, ln.Addr().String())
 	hsCheckNotHijacked(t, plain)
 }
 
@@ -783,49 +675,38 @@ func TestAcceptWithPlainHTTPServer(t *testing.T) {
 // (section 5.1).
 func TestAcceptKeepsBytesSentWithTheRequest(t *testing.T) {
 	got := make(chan string, 3)
-	s := hsStart(t, hsServerConfig{serve: func(c *Conn) {
-		ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	s := hsStart(t, hsServerConfig{serve: func(c *Conn) error {
+		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 		defer cancel()
 		for i := 0; i < 2; i++ {
 			typ, msg, err := c.ReadMessage(ctx, nil)
 			if err != nil {
 				got <- "error: " + err.Error()
-				return
+				return err
 			}
 			got <- typ.String() + " " + string(msg)
 		}
-		c.WriteMessage(ctx, MessageText, []byte("got both"))
+		return c.WriteMessage(ctx, MessageText, []byte("got both"))
 	}})
 
-	b := []byte(hsRequestText("GET /ws HTTP/1.1", hsHandshakeLines(s.addr())))
-	b = hsAppendMaskedFrame(b, OpText, "early text", [4]byte{1, 2, 3, 4})
-	b = hsAppendMaskedFrame(b, OpBinary, "early\x00binary", [4]byte{0xa, 0xb, 0xc, 0xd})
-	c := hsDialRaw(t, s.addr())
-	c.write(t, b)
-	resp, _ := c.readResponse(t, http.MethodGet)
+	// Masked with keys of their own, as a client's frames are.
+	masked := func(op Opcode, payload string, key [4]byte) []byte {
+		return encodeFrame(Header{Fin: true, Opcode: op, Masked: true, Mask: key, Length: int64(len(payload))}, []byte(payload))
+	}
+	c := rawDial(t, s.addr())
+	c.write(slices.Concat([]byte(hsRequestText("GET /ws HTTP/1.1", hsHandshakeLines(s.addr()))),
+		masked(OpText, "early text", [4]byte{1, 2, 3, 4}),
+		masked(OpBinary, "early\x00binary", [4]byte{0xa, 0xb, 0xc, 0xd})))
+	resp := c.readResponse(http.MethodGet)
 	hsCheckAccepted(t, resp, hsKey)
 	if res := s.result(t); res.err != nil {
 		t.Fatalf("Accept: %v", res.err)
 	}
 	for _, want := range []string{"text early text", "binary early\x00binary"} {
-		select {
-		case g := <-got:
-			if g != want {
-				t.Errorf("server read %q, want %q", g, want)
-			}
-		case <-time.After(hsSafety):
-			t.Fatalf("server did not read %q", want)
+		if g := await(t, got, "the server's read of "+want); g != want {
+			t.Errorf("server read %q, want %q", g, want)
 		}
 	}
-	h, err := ReadHeader(c.br)
-	if err != nil {
-		t.Fatalf("reading the server's frame: %v", err)
-	}
-	if h.Masked || h.Opcode != OpText || !h.Fin || h.Length != int64(len("got both")) {
-		t.Fatalf("server frame header = %+v, want an unmasked final text frame of 8 bytes", h)
-	}
-	payload := make([]byte, h.Length)
-	if _, err := io.ReadFull(c.br, payload); err != nil || !bytes.Equal(payload, []byte("got both")) {
-		t.Fatalf("server frame payload = %q, %v", payload, err)
-	}
+	// An unmasked final text frame (readFrame checks the mask bit).
+	c.expectFrame(true, OpText, []byte("got both"))
 }

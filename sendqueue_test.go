@@ -12,42 +12,6 @@ import (
 	"time"
 )
 
-// pipePair returns a server and a client connection joined by net.Pipe, on
-// which a write blocks until the other side reads: a peer that does not
-// read is as slow as can be.
-func pipePair(t *testing.T) (srv, cli *Conn) {
-	srv, cli, _ = signalPipe(t)
-	return srv, cli
-}
-
-// signalConn is a net.Conn that puts a token in writes as each Write
-// begins, while writes has room.
-type signalConn struct {
-	net.Conn
-	writes chan struct{}
-}
-
-func (c *signalConn) Write(p []byte) (int, error) {
-	select {
-	case c.writes <- struct{}{}:
-	default:
-	}
-	return c.Conn.Write(p)
-}
-
-// signalPipe is pipePair, and tells when the server begins a write to the
-// net.Conn: a token arrives on writes as each begins.
-func signalPipe(t *testing.T) (srv, cli *Conn, writes <-chan struct{}) {
-	a, b := net.Pipe()
-	sc := &signalConn{Conn: a, writes: make(chan struct{}, 64)}
-	srv = newConn(sc, false, "", nil)
-	cli = newConn(b, true, "", nil)
-	srv.SetCloseTimeout(time.Second)
-	cli.SetCloseTimeout(time.Second)
-	t.Cleanup(func() { srv.CloseNow(); cli.CloseNow() })
-	return srv, cli, sc.writes
-}
-
 // writing reports whether a message taken from the queue is being written,
 // while no Send is under way.
 func (q *SendQueue) writing() bool {
@@ -463,19 +427,6 @@ func BenchmarkSendQueueIdle(b *testing.B) {
 			b.ReportMetric(stack/float64(b.N*n), "stack-B/queue")
 			b.ReportMetric(0, "ns/op")
 		})
-	}
-}
-
-// await returns what ch delivers. The bound is not part of what is tested:
-// it only turns a hang into a failure that names what hung.
-func await[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: still waiting after 10s", what)
-		panic("unreachable")
 	}
 }
 
