@@ -18,8 +18,8 @@ import (
 )
 
 // Tests of the client's proxies beyond the HTTP CONNECT ones of
-// dial_test.go: SOCKS5 (RFC 1928, RFC 1929), extra CONNECT headers, and the
-// choice of a proxy from the environment.
+// dial_proxy_test.go: SOCKS5 (RFC 1928, RFC 1929), extra CONNECT headers,
+// and the choice of a proxy from the environment.
 
 // socksTestProxy is a small SOCKS5 server running inside the test. It
 // speaks RFC 1928's CONNECT command, with RFC 1929's username and password
