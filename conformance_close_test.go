@@ -55,11 +55,7 @@ func confClosing(cs *[]confCase) {
 		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
 	})
 	c.add("close; once it is answered, a second close: nothing more comes", func(x *confScript) {
-		x.send(true, OpClose, closePayload(StatusNormalClosure, ""))
-		x.expectClose(StatusNormalClosure)
-		x.afterClose(closeFrame(x, StatusNormalClosure, ""))
-		x.finishTCP()
-		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
+		x.sendAfterClose(closeFrame(x, StatusNormalClosure, ""))
 	})
 
 	// The package starting the closing handshake.
@@ -191,10 +187,6 @@ func confClosing(cs *[]confCase) {
 		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
 	})
 	c.add("a text message sent after the close is answered: ignored, nothing more comes", func(x *confScript) {
-		x.send(true, OpClose, closePayload(StatusNormalClosure, ""))
-		x.expectClose(StatusNormalClosure)
-		x.afterClose(x.frame(true, OpText, []byte("too late")))
-		x.finishTCP()
-		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
+		x.sendAfterClose(x.frame(true, OpText, []byte("too late")))
 	})
 }

@@ -522,12 +522,8 @@ func (x *confScript) zExpect(in *confInflater, op Opcode, msg []byte, what strin
 			what, len(raw), 1<<in.bits, !in.noContext, err)
 	}
 	if !bytes.Equal(got, msg) {
-		i := 0
-		for i < len(got) && i < len(msg) && got[i] == msg[i] {
-			i++
-		}
 		x.t.Fatalf("%s: the echo inflates to %d bytes (%s), want %d (%s): they differ from byte %d",
-			what, len(got), confShow(got), len(msg), confShow(msg), i)
+			what, len(got), confShow(got), len(msg), confShow(msg), confDiffAt(got, msg))
 	}
 }
 

@@ -128,29 +128,13 @@ func confFragmentation(cs *[]confCase) {
 	// Our own.
 	c.add("text message of 1000 one-byte fragments in one write: echoed whole", func(x *confScript) {
 		msg := confText(1000)
-		var b []byte
-		for i := range msg {
-			op := OpContinuation
-			if i == 0 {
-				op = OpText
-			}
-			b = append(b, x.frame(i == len(msg)-1, op, msg[i:i+1])...)
-		}
-		x.write(b)
+		x.write(x.fragments(OpText, msg, 1))
 		x.expectMessage(OpText, msg)
 		x.bye()
 	})
 	c.add("binary message of 300 one-byte fragments written a byte per write: echoed whole", func(x *confScript) {
 		msg := confBinary(300)
-		var b []byte
-		for i := range msg {
-			op := OpContinuation
-			if i == 0 {
-				op = OpBinary
-			}
-			b = append(b, x.frame(i == len(msg)-1, op, msg[i:i+1])...)
-		}
-		x.writeBytewise(b)
+		x.writeBytewise(x.fragments(OpBinary, msg, 1))
 		x.expectMessage(OpBinary, msg)
 		x.bye()
 	})

@@ -170,7 +170,9 @@ func confPings(cs *[]confCase) {
 		x.expectPong([]byte("ping payload"))
 		x.bye()
 	})
-	tenPings := func(x *confScript) ([]byte, [][]byte) {
+	// tenPings sends ten pings with distinct payloads through write and
+	// expects their pongs in order.
+	tenPings := func(x *confScript, write func(parts ...[]byte)) {
 		var b []byte
 		var payloads [][]byte
 		for i := 0; i < 10; i++ {
@@ -178,23 +180,17 @@ func confPings(cs *[]confCase) {
 			payloads = append(payloads, p)
 			b = append(b, x.frame(true, OpPing, p)...)
 		}
-		return b, payloads
+		write(b)
+		for _, p := range payloads {
+			x.expectPong(p)
+		}
+		x.bye()
 	}
 	c.add("10 pings with distinct payloads in one write: 10 pongs, in the same order", func(x *confScript) {
-		b, payloads := tenPings(x)
-		x.write(b)
-		for _, p := range payloads {
-			x.expectPong(p)
-		}
-		x.bye()
+		tenPings(x, x.write)
 	})
 	c.add("10 pings with distinct payloads written a byte per write: 10 pongs, in the same order", func(x *confScript) {
-		b, payloads := tenPings(x)
-		x.writeBytewise(b)
-		for _, p := range payloads {
-			x.expectPong(p)
-		}
-		x.bye()
+		tenPings(x, x.writeBytewise)
 	})
 	c.add("126 pings with payloads of every length from 0 to 125 in one write: each answered in order with its payload", func(x *confScript) {
 		var b []byte
@@ -242,11 +238,7 @@ func confPings(cs *[]confCase) {
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("ping sent once the package has answered our close: not answered, the connection closes", func(x *confScript) {
-		x.send(true, OpClose, closePayload(StatusNormalClosure, ""))
-		x.expectClose(StatusNormalClosure)
-		x.afterClose(x.frame(true, OpPing, []byte("too late")))
-		x.finishTCP()
-		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
+		x.sendAfterClose(x.frame(true, OpPing, []byte("too late")))
 	})
 	c.add("text, ping, binary in one write: echo, pong, echo, in that order", func(x *confScript) {
 		x.write(x.frame(true, OpText, []byte("first")), x.frame(true, OpPing, []byte("between")), x.frame(true, OpBinary, []byte{0, 1, 2}))

@@ -39,15 +39,7 @@ func confLimits(cs *[]confCase) {
 		for _, f := range fragSizes {
 			c.add(fmt.Sprintf("%s message of 4 MiB in fragments of %s, one write: echoed intact", k.name, confSize(f)), func(x *confScript) {
 				msg := k.gen(4 << 20)
-				var b []byte
-				for off := 0; off < len(msg); off += f {
-					op := OpContinuation
-					if off == 0 {
-						op = k.op
-					}
-					b = append(b, x.frame(off+f >= len(msg), op, msg[off:min(off+f, len(msg))])...)
-				}
-				x.write(b)
+				x.write(x.fragments(k.op, msg, f))
 				x.expectMessage(k.op, msg)
 				x.bye()
 			})

@@ -223,6 +223,21 @@ func (x *confScript) lengthForm(op Opcode, payload []byte, form int) []byte {
 	return b
 }
 
+// fragments encodes msg as a message of type op in frames of size bytes,
+// the last one cut short.
+func (x *confScript) fragments(op Opcode, msg []byte, size int) []byte {
+	var b []byte
+	for off := 0; off < len(msg); off += size {
+		fop := OpContinuation
+		if off == 0 {
+			fop = op
+		}
+		end := min(off+size, len(msg))
+		b = append(b, x.frame(end == len(msg), fop, msg[off:end])...)
+	}
+	return b
+}
+
 // split cuts an encoded frame into its header and its payload.
 func split(frame []byte, payloadLen int) (header, payload []byte) {
 	hl := len(frame) - payloadLen
@@ -334,12 +349,8 @@ func (x *confScript) expectMessageFrom(h Header, p []byte, op Opcode, want []byt
 		}
 	}
 	if !bytes.Equal(got, want) {
-		i := 0
-		for i < len(got) && i < len(want) && got[i] == want[i] {
-			i++
-		}
 		x.t.Fatalf("got a %v message of %d bytes (%s), want %d bytes (%s): they differ from byte %d",
-			op, len(got), confShow(got), len(want), confShow(want), i)
+			op, len(got), confShow(got), len(want), confShow(want), confDiffAt(got, want))
 	}
 }
 
@@ -478,6 +489,18 @@ func (x *confScript) closeRejected(code StatusCode) {
 	x.wantProtocolError(code)
 }
 
+// sendAfterClose closes with 1000 and, once the package has answered,
+// sends late, which the package must ignore: nothing more comes, and the
+// connection ends as closeAnswered checks.
+func (x *confScript) sendAfterClose(late []byte) {
+	x.t.Helper()
+	x.send(true, OpClose, closePayload(StatusNormalClosure, ""))
+	x.expectClose(StatusNormalClosure)
+	x.afterClose(late)
+	x.finishTCP()
+	wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
+}
+
 // bye ends a case that left the connection open: the peer closes with 1000,
 // and the package must answer and close as closeAnswered checks. It also
 // shows that nothing unexpected was queued before the close.
@@ -504,6 +527,15 @@ func confBit(b bool) int {
 
 func confDescribe(h Header, p []byte) string {
 	return fmt.Sprintf("a %v frame (fin=%v, %d bytes: %s)", h.Opcode, h.Fin, len(p), confShow(p))
+}
+
+// confDiffAt returns the offset of the first byte where a and b differ.
+func confDiffAt(a, b []byte) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 func confShow(b []byte) string {

@@ -244,24 +244,13 @@ func confUTF8(cs *[]confCase) {
 		x.expectMessage(OpText, mixed)
 		x.bye()
 	})
-	oneByteFrames := func(x *confScript, op Opcode, s []byte) []byte {
-		var b []byte
-		for i := range s {
-			o := OpContinuation
-			if i == 0 {
-				o = op
-			}
-			b = append(b, x.frame(i == len(s)-1, o, s[i:i+1])...)
-		}
-		return b
-	}
 	c.add("valid UTF-8 text in one-byte fragments (cut inside code points): echoed", func(x *confScript) {
-		x.write(oneByteFrames(x, OpText, mixed))
+		x.write(x.fragments(OpText, mixed, 1))
 		x.expectMessage(OpText, mixed)
 		x.bye()
 	})
 	c.add("κόσμε in one-byte fragments: echoed", func(x *confScript) {
-		x.write(oneByteFrames(x, OpText, []byte(confKosme)))
+		x.write(x.fragments(OpText, []byte(confKosme), 1))
 		x.expectMessage(OpText, []byte(confKosme))
 		x.bye()
 	})
@@ -273,7 +262,7 @@ func confUTF8(cs *[]confCase) {
 		x.fails(StatusInvalidFramePayloadData)
 	})
 	c.add("invalid UTF-8 (a surrogate) in one-byte fragments: 1007 at the fragment with the invalid byte, no echo", func(x *confScript) {
-		f := oneByteFrames(x, OpText, invalid)
+		f := x.fragments(OpText, invalid, 1)
 		bad := confFirstInvalid(invalid)
 		// Each one-byte frame has the same size; send up to the bad one.
 		per := len(f) / len(invalid)
@@ -323,7 +312,7 @@ func confUTF8(cs *[]confCase) {
 				c.add(fmt.Sprintf("%s: % x is valid: echoed, in one frame and in one-byte fragments", g.title, vec.b), func(x *confScript) {
 					x.send(true, OpText, vec.b)
 					x.expectMessage(OpText, vec.b)
-					x.write(oneByteFrames(x, OpText, vec.b))
+					x.write(x.fragments(OpText, vec.b, 1))
 					x.expectMessage(OpText, vec.b)
 					x.bye()
 				})

@@ -394,146 +394,132 @@ func TestReadResumesAfterCancel(t *testing.T) {
 // in-memory pipe: messages of every size both ways, whole and streamed,
 // pings, and the closing handshake.
 func TestClientServer(t *testing.T) {
-	for name, dial := range transports(t, echoHandler()) {
-		t.Run(name, func(t *testing.T) {
-			c, err := dial()
-			if err != nil {
+	eachTransport(t, echoHandler(), func(t *testing.T, c *Conn) {
+		ctx := context.Background()
+		var buf []byte
+		for _, n := range []int{0, 1, 125, 126, 65535, 65536, 1 << 20, 5 << 20} {
+			msg := bytes.Repeat([]byte("x"), n)
+			if err := c.WriteMessage(ctx, MessageText, msg); err != nil {
 				t.Fatal(err)
 			}
-			defer c.CloseNow()
-			ctx := context.Background()
-			var buf []byte
-			for _, n := range []int{0, 1, 125, 126, 65535, 65536, 1 << 20, 5 << 20} {
-				msg := bytes.Repeat([]byte("x"), n)
-				if err := c.WriteMessage(ctx, MessageText, msg); err != nil {
-					t.Fatal(err)
-				}
-				typ, got, err := c.ReadMessage(ctx, buf)
-				if err != nil || typ != MessageText || !bytes.Equal(got, msg) {
-					t.Fatalf("%d bytes: got %v %d bytes, %v", n, typ, len(got), err)
-				}
-				buf = got
+			typ, got, err := c.ReadMessage(ctx, buf)
+			if err != nil || typ != MessageText || !bytes.Equal(got, msg) {
+				t.Fatalf("%d bytes: got %v %d bytes, %v", n, typ, len(got), err)
+			}
+			buf = got
 
-				if err := writePieces(ctx, c, MessageBinary, msg, 7000); err != nil {
-					t.Fatal(err)
-				}
-				typ, r, err := c.NextReader(ctx)
-				if err != nil || typ != MessageBinary {
-					t.Fatal(typ, err)
-				}
-				got, err = io.ReadAll(r)
-				if err != nil || !bytes.Equal(got, msg) {
-					t.Fatalf("streamed %d bytes: got %d bytes, %v", n, len(got), err)
+			if err := writePieces(ctx, c, MessageBinary, msg, 7000); err != nil {
+				t.Fatal(err)
+			}
+			typ, r, err := c.NextReader(ctx)
+			if err != nil || typ != MessageBinary {
+				t.Fatal(typ, err)
+			}
+			got, err = io.ReadAll(r)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("streamed %d bytes: got %d bytes, %v", n, len(got), err)
+			}
+		}
+		readErr := make(chan error, 1)
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+					readErr <- err
+					return
 				}
 			}
-			readErr := make(chan error, 1)
-			go func() {
-				for {
-					if _, _, err := c.ReadMessage(ctx, nil); err != nil {
-						readErr <- err
-						return
-					}
-				}
-			}()
-			if rtt, err := c.Ping(ctx); err != nil || rtt <= 0 {
-				t.Fatalf("Ping: %v, %v", rtt, err)
-			}
-			if err := c.Close(StatusNormalClosure, "done"); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			if code := CloseStatus(<-readErr); code != StatusNormalClosure {
-				t.Fatalf("reader ended with close code %v, want the echoed 1000", code)
-			}
-		})
-	}
+		}()
+		if rtt, err := c.Ping(ctx); err != nil || rtt <= 0 {
+			t.Fatalf("Ping: %v, %v", rtt, err)
+		}
+		if err := c.Close(StatusNormalClosure, "done"); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if code := CloseStatus(<-readErr); code != StatusNormalClosure {
+			t.Fatalf("reader ended with close code %v, want the echoed 1000", code)
+		}
+	})
 }
 
 // TestConcurrentWriters has many goroutines write at once, whole and
 // streamed messages, with pings in between, and checks under -race that
 // every message arrives intact and none interleave.
 func TestConcurrentWriters(t *testing.T) {
-	for name, dial := range transports(t, echoHandler()) {
-		t.Run(name, func(t *testing.T) {
-			c, err := dial()
-			if err != nil {
-				t.Fatal(err)
+	eachTransport(t, echoHandler(), func(t *testing.T, c *Conn) {
+		ctx := context.Background()
+		const writers, perWriter = 8, 40
+		received := make(chan error, 1)
+		go func() {
+			counts := make(map[byte]int)
+			for i := 0; i < writers*perWriter; i++ {
+				_, msg, err := c.ReadMessage(ctx, nil)
+				if err != nil {
+					received <- err
+					return
+				}
+				if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) {
+					received <- fmt.Errorf("message %d mixes writers: %s", i, abbrev(msg))
+					return
+				}
+				counts[msg[0]]++
 			}
-			defer c.CloseNow()
-			ctx := context.Background()
-			const writers, perWriter = 8, 40
-			received := make(chan error, 1)
-			go func() {
-				counts := make(map[byte]int)
-				for i := 0; i < writers*perWriter; i++ {
-					_, msg, err := c.ReadMessage(ctx, nil)
-					if err != nil {
-						received <- err
-						return
-					}
-					if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) {
-						received <- fmt.Errorf("message %d mixes writers: %s", i, abbrev(msg))
-						return
-					}
-					counts[msg[0]]++
-				}
-				for id := 0; id < writers; id++ {
-					if counts[byte('A'+id)] != perWriter {
-						received <- fmt.Errorf("writer %d: %d messages, want %d", id, counts[byte('A'+id)], perWriter)
-						return
-					}
-				}
-				received <- nil
-				for { // keep reading so that pongs are seen
-					if _, _, err := c.ReadMessage(ctx, nil); err != nil {
-						return
-					}
-				}
-			}()
-			var wg sync.WaitGroup
-			errs := make(chan error, writers+1)
 			for id := 0; id < writers; id++ {
-				wg.Add(1)
-				go func(id int) {
-					defer wg.Done()
-					for i := 0; i < perWriter; i++ {
-						msg := bytes.Repeat([]byte{byte('A' + id)}, 1+(i*997)%40000)
-						if i%2 == 0 {
-							if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
-								errs <- err
-								return
-							}
-							continue
-						}
-						if err := writePieces(ctx, c, MessageBinary, msg, 5000); err != nil {
+				if counts[byte('A'+id)] != perWriter {
+					received <- fmt.Errorf("writer %d: %d messages, want %d", id, counts[byte('A'+id)], perWriter)
+					return
+				}
+			}
+			received <- nil
+			for { // keep reading so that pongs are seen
+				if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+					return
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		errs := make(chan error, writers+1)
+		for id := 0; id < writers; id++ {
+			wg.Add(1)
+			go func(id int) {
+				defer wg.Done()
+				for i := 0; i < perWriter; i++ {
+					msg := bytes.Repeat([]byte{byte('A' + id)}, 1+(i*997)%40000)
+					if i%2 == 0 {
+						if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
 							errs <- err
 							return
 						}
+						continue
 					}
-				}(id)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 20; i++ {
-					if _, err := c.Ping(ctx); err != nil {
+					if err := writePieces(ctx, c, MessageBinary, msg, 5000); err != nil {
 						errs <- err
 						return
 					}
 				}
-			}()
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
+			}(id)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := c.Ping(ctx); err != nil {
+					errs <- err
+					return
+				}
 			}
-			if err := <-received; err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if err := <-received; err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestPingHooks checks the hooks for received pings and pongs, and that

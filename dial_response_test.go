@@ -95,13 +95,7 @@ func TestDialResponseRules(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Dial accepted the response %q", tc.resp)
 			}
-			if c != nil {
-				t.Errorf("Dial returned a Conn with error %v", err)
-			}
-			var he *HandshakeError
-			if !errors.As(err, &he) {
-				t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
-			}
+			he := dialTestHandshakeError(t, c, err)
 			if he.StatusCode != http.StatusSwitchingProtocols {
 				t.Errorf("HandshakeError.StatusCode = %d, want 101", he.StatusCode)
 			}
@@ -160,13 +154,7 @@ func TestDialRefusedHandshakeReturnsHandshakeError(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Dial succeeded on a %d response", tc.status)
 			}
-			if c != nil {
-				t.Errorf("Dial returned a Conn with error %v", err)
-			}
-			var he *HandshakeError
-			if !errors.As(err, &he) {
-				t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
-			}
+			he := dialTestHandshakeError(t, c, err)
 			if he.StatusCode != tc.status {
 				t.Errorf("HandshakeError.StatusCode = %d, want %d", he.StatusCode, tc.status)
 			}
@@ -239,10 +227,7 @@ func TestDialRefusalWithEndlessBodyReturns(t *testing.T) {
 			if c != nil || err == nil {
 				t.Fatalf("Dial = %v, %v; want an error", c, err)
 			}
-			var he *HandshakeError
-			if !errors.As(err, &he) {
-				t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
-			}
+			he := dialTestHandshakeError(t, c, err)
 			if he.StatusCode != http.StatusForbidden || len(he.Body) != 1024 {
 				t.Errorf("HandshakeError: status %d, %d body bytes; want 403 and 1024", he.StatusCode, len(he.Body))
 			}
@@ -327,13 +312,7 @@ func TestDialSkipsInterimResponses(t *testing.T) {
 				dialTestRecv(t, seen)
 				return
 			}
-			var he *HandshakeError
-			if !errors.As(err, &he) {
-				t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
-			}
-			if c != nil {
-				t.Errorf("Dial returned a Conn with error %v", err)
-			}
+			he := dialTestHandshakeError(t, c, err)
 			if he.StatusCode != tc.status || he.Header.Get("X-Reason") != "origin" || string(he.Body) != "forbidden" {
 				t.Errorf("HandshakeError: status %d, X-Reason %q, body %q; want %d, \"origin\", \"forbidden\"", he.StatusCode, he.Header.Get("X-Reason"), he.Body, tc.status)
 			}

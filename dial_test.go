@@ -157,6 +157,20 @@ func dialTestDial(t testing.TB, ctx context.Context, url string, opts *DialOptio
 	}
 }
 
+// dialTestHandshakeError checks that Dial, which returned c and err,
+// failed with a *HandshakeError and no Conn, and returns the error.
+func dialTestHandshakeError(t testing.TB, c *Conn, err error) *HandshakeError {
+	t.Helper()
+	if c != nil {
+		t.Errorf("Dial returned a Conn with error %v", err)
+	}
+	var he *HandshakeError
+	if !errors.As(err, &he) {
+		t.Fatalf("error %v (%T) is not a *HandshakeError", err, err)
+	}
+	return he
+}
+
 // dialTestLocalhostCert returns the certificate httptest's TLS servers use
 // (valid for 127.0.0.1, ::1 and example.com) and a pool trusting it.
 func dialTestLocalhostCert(t testing.TB) (tls.Certificate, *x509.CertPool) {

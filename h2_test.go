@@ -203,19 +203,7 @@ func (s *h2Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var buf []byte
-	for {
-		typ, msg, err := c.ReadMessage(ctx, buf)
-		if err != nil {
-			ev.err = err
-			return
-		}
-		if err := c.WriteMessage(ctx, typ, msg); err != nil {
-			ev.err = err
-			return
-		}
-		buf = msg
-	}
+	ev.err = echoServe(c)
 }
 
 // writeUntilBlocked writes to a peer that does not read until flow control

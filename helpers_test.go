@@ -253,6 +253,22 @@ func transports(t *testing.T, handler http.Handler) map[string]func() (*Conn, er
 	}
 }
 
+// eachTransport runs f in a subtest per transport, with our client
+// connected to handler through it, and closes the connection when f
+// returns.
+func eachTransport(t *testing.T, handler http.Handler, f func(t *testing.T, c *Conn)) {
+	for name, dial := range transports(t, handler) {
+		t.Run(name, func(t *testing.T) {
+			c, err := dial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			f(t, c)
+		})
+	}
+}
+
 // echoHandler accepts and echoes until the connection ends.
 func echoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -26,16 +26,8 @@ func TestSendQueueDrop(t *testing.T) {
 			t.Fatalf("send to a full queue: %v, want ErrQueueFull", err)
 		}
 	}
+	readAll(t, cli, n)
 	ctx := context.Background()
-	for i := range n {
-		_, got, err := cli.ReadMessage(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprint("m", i); string(got) != want {
-			t.Fatalf("message %d: got %q, want %q", i, got, want)
-		}
-	}
 	// The queue still works, and nothing dropped was sent.
 	if err := q.Send(textMessage("after")); err != nil {
 		t.Fatal(err)
