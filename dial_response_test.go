@@ -74,10 +74,7 @@ func TestDialResponseRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-			defer cancel()
-			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", &DialOptions{Subprotocols: tc.offer})
+			seen, c, resp, err := dialTestAnswered(t, tc.resp, &DialOptions{Subprotocols: tc.offer})
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("Dial: %v", err)
@@ -147,10 +144,7 @@ func TestDialRefusedHandshakeReturnsHandshakeError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-			defer cancel()
-			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", nil)
+			seen, c, resp, err := dialTestAnswered(t, tc.resp, nil)
 			if err == nil {
 				t.Fatalf("Dial succeeded on a %d response", tc.status)
 			}
@@ -287,10 +281,7 @@ func TestDialSkipsInterimResponses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, seen := dialTestHandshakeServer(t, dialTestResponse(tc.resp))
-			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-			defer cancel()
-			c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", nil)
+			seen, c, resp, err := dialTestAnswered(t, tc.resp, nil)
 			if resp == nil || resp.StatusCode != tc.status {
 				status := "none"
 				if resp != nil {

@@ -157,6 +157,18 @@ func dialTestDial(t testing.TB, ctx context.Context, url string, opts *DialOptio
 	}
 }
 
+// dialTestAnswered dials a raw handshake server that answers with tmpl,
+// filled in by dialTestResponse, and returns what the server saw and what
+// Dial returned.
+func dialTestAnswered(t testing.TB, tmpl string, opts *DialOptions) (<-chan dialTestSeen, *Conn, *http.Response, error) {
+	t.Helper()
+	srv, seen := dialTestHandshakeServer(t, dialTestResponse(tmpl))
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
+	defer cancel()
+	c, resp, err := dialTestDial(t, ctx, "ws://"+srv.addr+"/", opts)
+	return seen, c, resp, err
+}
+
 // dialTestHandshakeError checks that Dial, which returned c and err,
 // failed with a *HandshakeError and no Conn, and returns the error.
 func dialTestHandshakeError(t testing.TB, c *Conn, err error) *HandshakeError {
