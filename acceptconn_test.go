@@ -17,7 +17,7 @@ import (
 func acServe(t *testing.T, opts *AcceptOptions) (string, chan error) {
 	t.Helper()
 	errs := make(chan error, 16)
-	s := dialTestListen(t, func(nc net.Conn) {
+	s := rawListen(t, func(nc net.Conn) {
 		c, err := AcceptConn(nc, opts)
 		errs <- err
 		if err != nil {
@@ -41,7 +41,7 @@ func TestAcceptConnEcho(t *testing.T) {
 			dopts.Compression = &CompressionOptions{}
 		}
 		addr, errs := acServe(t, &opts)
-		ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 		c, _, err := Dial(ctx, "ws://"+addr+"/x", &dopts)
 		if err != nil {
 			cancel()
@@ -77,7 +77,7 @@ func TestAcceptConnEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(hsSafety))
+	nc.SetDeadline(time.Now().Add(peerTimeout))
 	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + hsKey + "\r\n\r\n"
 	frame := []byte{0x82, 0x83, 1, 2, 3, 4, 'a' ^ 1, 'b' ^ 2, 'c' ^ 3}
@@ -125,7 +125,7 @@ func TestAcceptConnRefuses(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer nc.Close()
-			nc.SetDeadline(time.Now().Add(hsSafety))
+			nc.SetDeadline(time.Now().Add(peerTimeout))
 			nc.Write([]byte(tc.req))
 			resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
 			if err != nil {
@@ -162,7 +162,7 @@ func TestAcceptConnHandshakeTimeout(t *testing.T) {
 		if !isTimeout(err) {
 			t.Fatalf("AcceptConn: %v, want a timeout", err)
 		}
-	case <-time.After(hsSafety):
+	case <-time.After(peerTimeout):
 		t.Fatal("AcceptConn did not give up on the slow request")
 	}
 

@@ -6,46 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// closePayload is the payload of a close frame with code and reason.
-func closePayload(code StatusCode, reason string) []byte {
-	return AppendClosePayload(nil, code, reason)
-}
-
-// finishFailure completes, from the raw peer, the closing handshake that
-// the package began by failing the connection with code: it expects the
-// close frame, answers it, and expects TCP to be closed. It returns the
-// error the package's loop ended with, which must be a *ProtocolError with
-// code.
-func finishFailure(t *testing.T, s side, code StatusCode) {
-	t.Helper()
-	s.peer.expectClose(code)
-	finishAfterClose(t, s, code)
-}
-
-// finishAfterClose is finishFailure once the close frame has been read.
-func finishAfterClose(t *testing.T, s side, code StatusCode) {
-	t.Helper()
-	s.peer.send(true, OpClose, closePayload(code, ""))
-	if s.name == "client" {
-		// The server closes TCP first (section 7.1.1).
-		s.peer.nc.(*net.TCPConn).CloseWrite()
-	}
-	s.peer.expectTCPClosed()
-	err := s.result()
-	var pe *ProtocolError
-	if !errors.As(err, &pe) || pe.Code != code {
-		t.Fatalf("loop ended with %v, want a ProtocolError with %v", err, code)
-	}
-}
 
 // TestFramingViolations sends frames that section 5 forbids and checks that
 // each fails the connection with the status code it calls for.
@@ -424,232 +390,136 @@ func TestReadResumesAfterCancel(t *testing.T) {
 	}
 }
 
-// pipeListener is an in-memory net.Listener whose connections are
-// net.Pipe pairs.
-type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
-
-// transports lists the ways our client can reach our server: real loopback
-// TCP, and an in-memory pipe under a real http.Server.
-func transports(t *testing.T, handler http.Handler) map[string]func() (*Conn, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcpSrv := &http.Server{Handler: handler}
-	go tcpSrv.Serve(ln)
-	pl := newPipeListener()
-	pipeSrv := &http.Server{Handler: handler}
-	go pipeSrv.Serve(pl)
-	t.Cleanup(func() { tcpSrv.Close(); pipeSrv.Close() })
-	dial := func(url string, nd func(context.Context, string, string) (net.Conn, error)) (*Conn, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-		defer cancel()
-		c, _, err := Dial(ctx, url, &DialOptions{NetDialContext: nd})
-		return c, err
-	}
-	return map[string]func() (*Conn, error){
-		"tcp":  func() (*Conn, error) { return dial("ws://"+ln.Addr().String()+"/", nil) },
-		"pipe": func() (*Conn, error) { return dial("ws://pipe.test/", pl.dial) },
-	}
-}
-
-// echoHandler accepts and echoes until the connection ends.
-func echoHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		echoServe(c)
-	})
-}
-
 // TestClientServer runs our client against our server over TCP and over an
 // in-memory pipe: messages of every size both ways, whole and streamed,
 // pings, and the closing handshake.
 func TestClientServer(t *testing.T) {
-	for name, dial := range transports(t, echoHandler()) {
-		t.Run(name, func(t *testing.T) {
-			c, err := dial()
-			if err != nil {
+	eachTransport(t, echoHandler(), func(t *testing.T, c *Conn) {
+		ctx := context.Background()
+		var buf []byte
+		for _, n := range []int{0, 1, 125, 126, 65535, 65536, 1 << 20, 5 << 20} {
+			msg := bytes.Repeat([]byte("x"), n)
+			if err := c.WriteMessage(ctx, MessageText, msg); err != nil {
 				t.Fatal(err)
 			}
-			defer c.CloseNow()
-			ctx := context.Background()
-			var buf []byte
-			for _, n := range []int{0, 1, 125, 126, 65535, 65536, 1 << 20, 5 << 20} {
-				msg := bytes.Repeat([]byte("x"), n)
-				if err := c.WriteMessage(ctx, MessageText, msg); err != nil {
-					t.Fatal(err)
-				}
-				typ, got, err := c.ReadMessage(ctx, buf)
-				if err != nil || typ != MessageText || !bytes.Equal(got, msg) {
-					t.Fatalf("%d bytes: got %v %d bytes, %v", n, typ, len(got), err)
-				}
-				buf = got
+			typ, got, err := c.ReadMessage(ctx, buf)
+			if err != nil || typ != MessageText || !bytes.Equal(got, msg) {
+				t.Fatalf("%d bytes: got %v %d bytes, %v", n, typ, len(got), err)
+			}
+			buf = got
 
-				if err := writePieces(ctx, c, MessageBinary, msg, 7000); err != nil {
-					t.Fatal(err)
-				}
-				typ, r, err := c.NextReader(ctx)
-				if err != nil || typ != MessageBinary {
-					t.Fatal(typ, err)
-				}
-				got, err = io.ReadAll(r)
-				if err != nil || !bytes.Equal(got, msg) {
-					t.Fatalf("streamed %d bytes: got %d bytes, %v", n, len(got), err)
+			if err := writePieces(ctx, c, MessageBinary, msg, 7000); err != nil {
+				t.Fatal(err)
+			}
+			typ, r, err := c.NextReader(ctx)
+			if err != nil || typ != MessageBinary {
+				t.Fatal(typ, err)
+			}
+			got, err = io.ReadAll(r)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("streamed %d bytes: got %d bytes, %v", n, len(got), err)
+			}
+		}
+		readErr := make(chan error, 1)
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+					readErr <- err
+					return
 				}
 			}
-			readErr := make(chan error, 1)
-			go func() {
-				for {
-					if _, _, err := c.ReadMessage(ctx, nil); err != nil {
-						readErr <- err
-						return
-					}
-				}
-			}()
-			if rtt, err := c.Ping(ctx); err != nil || rtt <= 0 {
-				t.Fatalf("Ping: %v, %v", rtt, err)
-			}
-			if err := c.Close(StatusNormalClosure, "done"); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			if code := CloseStatus(<-readErr); code != StatusNormalClosure {
-				t.Fatalf("reader ended with close code %v, want the echoed 1000", code)
-			}
-		})
-	}
+		}()
+		if rtt, err := c.Ping(ctx); err != nil || rtt <= 0 {
+			t.Fatalf("Ping: %v, %v", rtt, err)
+		}
+		if err := c.Close(StatusNormalClosure, "done"); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if code := CloseStatus(<-readErr); code != StatusNormalClosure {
+			t.Fatalf("reader ended with close code %v, want the echoed 1000", code)
+		}
+	})
 }
 
 // TestConcurrentWriters has many goroutines write at once, whole and
 // streamed messages, with pings in between, and checks under -race that
 // every message arrives intact and none interleave.
 func TestConcurrentWriters(t *testing.T) {
-	for name, dial := range transports(t, echoHandler()) {
-		t.Run(name, func(t *testing.T) {
-			c, err := dial()
-			if err != nil {
-				t.Fatal(err)
+	eachTransport(t, echoHandler(), func(t *testing.T, c *Conn) {
+		ctx := context.Background()
+		const writers, perWriter = 8, 40
+		received := make(chan error, 1)
+		go func() {
+			counts := make(map[byte]int)
+			for i := 0; i < writers*perWriter; i++ {
+				_, msg, err := c.ReadMessage(ctx, nil)
+				if err != nil {
+					received <- err
+					return
+				}
+				if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) {
+					received <- fmt.Errorf("message %d mixes writers: %s", i, abbrev(msg))
+					return
+				}
+				counts[msg[0]]++
 			}
-			defer c.CloseNow()
-			ctx := context.Background()
-			const writers, perWriter = 8, 40
-			received := make(chan error, 1)
-			go func() {
-				counts := make(map[byte]int)
-				for i := 0; i < writers*perWriter; i++ {
-					_, msg, err := c.ReadMessage(ctx, nil)
-					if err != nil {
-						received <- err
-						return
-					}
-					if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) {
-						received <- fmt.Errorf("message %d mixes writers: %s", i, abbrev(msg))
-						return
-					}
-					counts[msg[0]]++
-				}
-				for id := 0; id < writers; id++ {
-					if counts[byte('A'+id)] != perWriter {
-						received <- fmt.Errorf("writer %d: %d messages, want %d", id, counts[byte('A'+id)], perWriter)
-						return
-					}
-				}
-				received <- nil
-				for { // keep reading so that pongs are seen
-					if _, _, err := c.ReadMessage(ctx, nil); err != nil {
-						return
-					}
-				}
-			}()
-			var wg sync.WaitGroup
-			errs := make(chan error, writers+1)
 			for id := 0; id < writers; id++ {
-				wg.Add(1)
-				go func(id int) {
-					defer wg.Done()
-					for i := 0; i < perWriter; i++ {
-						msg := bytes.Repeat([]byte{byte('A' + id)}, 1+(i*997)%40000)
-						if i%2 == 0 {
-							if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
-								errs <- err
-								return
-							}
-							continue
-						}
-						if err := writePieces(ctx, c, MessageBinary, msg, 5000); err != nil {
+				if counts[byte('A'+id)] != perWriter {
+					received <- fmt.Errorf("writer %d: %d messages, want %d", id, counts[byte('A'+id)], perWriter)
+					return
+				}
+			}
+			received <- nil
+			for { // keep reading so that pongs are seen
+				if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+					return
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		errs := make(chan error, writers+1)
+		for id := 0; id < writers; id++ {
+			wg.Add(1)
+			go func(id int) {
+				defer wg.Done()
+				for i := 0; i < perWriter; i++ {
+					msg := bytes.Repeat([]byte{byte('A' + id)}, 1+(i*997)%40000)
+					if i%2 == 0 {
+						if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
 							errs <- err
 							return
 						}
+						continue
 					}
-				}(id)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 20; i++ {
-					if _, err := c.Ping(ctx); err != nil {
+					if err := writePieces(ctx, c, MessageBinary, msg, 5000); err != nil {
 						errs <- err
 						return
 					}
 				}
-			}()
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
+			}(id)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := c.Ping(ctx); err != nil {
+					errs <- err
+					return
+				}
 			}
-			if err := <-received; err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Close(StatusNormalClosure, ""); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if err := <-received; err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestPingHooks checks the hooks for received pings and pongs, and that
@@ -762,22 +632,4 @@ func TestServerFrameNotMasked(t *testing.T) {
 	p := s.dialRaw(t)
 	p.send(true, OpText, []byte(strings.Repeat("z", 3000)))
 	p.expectMessage(OpText, []byte(strings.Repeat("z", 3000))) // readFrame checks the mask bit
-}
-
-// writePieces sends msg as one message of type typ through NextWriter, in
-// writes of piece bytes.
-func writePieces(ctx context.Context, c *Conn, typ MessageType, msg []byte, piece int) error {
-	w, err := c.NextWriter(ctx, typ)
-	if err != nil {
-		return err
-	}
-	for rest := msg; len(rest) > 0; {
-		k := min(len(rest), piece)
-		if _, err := w.Write(rest[:k]); err != nil {
-			w.Close()
-			return err
-		}
-		rest = rest[k:]
-	}
-	return w.Close()
 }

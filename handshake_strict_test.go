@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Tests that a handshake request is held to the rules HTTP sets for every
@@ -37,11 +36,7 @@ func strictAcceptConn(t *testing.T, req string) (statusLine string, closes bool,
 	t.Helper()
 	addr, errs := acServe(t, nil)
 	resp := strictRoundTrip(t, addr, req)
-	select {
-	case err = <-errs:
-	case <-time.After(hsSafety):
-		t.Fatal("AcceptConn did not return")
-	}
+	err = await(t, errs, "AcceptConn")
 	return resp.Proto + " " + resp.Status, resp.Close, err
 }
 
@@ -62,16 +57,10 @@ func strictNetHTTP(t *testing.T, req string) int {
 // and reads the head of the answer.
 func strictRoundTrip(t *testing.T, addr, req string) *http.Response {
 	t.Helper()
-	c := hsDialRaw(t, addr)
-	if _, err := c.nc.Write([]byte(req)); err != nil {
-		t.Fatalf("writing the request: %v", err)
-	}
+	c := rawDial(t, addr)
+	c.write([]byte(req))
 	method, _, _ := strings.Cut(req, " ")
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
-	if err != nil {
-		t.Fatalf("reading the response: %v", err)
-	}
-	return resp
+	return c.readResponse(method)
 }
 
 // TestHandshakeRequestHTTPRules sends requests that follow or break the

@@ -127,7 +127,7 @@ func TestAcceptClearsServerDeadlines(t *testing.T) {
 				return
 			}
 			defer c.CloseNow()
-			hsEchoServe(c)
+			echoServe(c)
 		}),
 	})
 
@@ -162,7 +162,7 @@ func TestSlowHandshakeCutOff(t *testing.T) {
 		io.Copy(io.Discard, nc)
 		close(closed)
 	}()
-	stop := time.After(hsSafety)
+	stop := time.After(peerTimeout)
 	for i := 0; ; i++ {
 		select {
 		case <-closed:
@@ -238,7 +238,7 @@ func TestOversizedRequestHeaderRefused(t *testing.T) {
 		}),
 	})
 
-	ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	_, resp, err := Dial(ctx, "ws://"+addr+"/", &DialOptions{
 		Header: http.Header{"Cookie": {strings.Repeat("c", 16<<10)}},

@@ -6,48 +6,9 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 )
-
-// wsPair connects a client to a server over loopback TCP, both of this
-// package, with the compression options given to each (nil for none).
-func wsPair(t testing.TB, srvZ, cliZ *CompressionOptions) (srv, cli *Conn) {
-	t.Helper()
-	accepted := make(chan *Conn, 1)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, &AcceptOptions{Compression: srvZ})
-		if err != nil {
-			t.Errorf("accept: %v", err)
-			return
-		}
-		accepted <- c
-	}))
-	t.Cleanup(hs.Close)
-	cli, _, err := Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http"), &DialOptions{Compression: cliZ})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	srv = <-accepted
-	t.Cleanup(func() { cli.CloseNow(); srv.CloseNow() })
-	return srv, cli
-}
-
-// compressible returns n bytes of text that compresses well but differs
-// with seed.
-func compressible(seed string, n int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		b.WriteString(seed)
-		b.WriteString(" says hello to room number ")
-		b.WriteByte(byte('0' + i%10))
-		b.WriteString("; ")
-	}
-	return b.Bytes()[:n]
-}
 
 // preparedCases are the kinds of compression setting prepared messages are
 // tested under.

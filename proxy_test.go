@@ -18,14 +18,14 @@ import (
 )
 
 // Tests of the client's proxies beyond the HTTP CONNECT ones of
-// dial_test.go: SOCKS5 (RFC 1928, RFC 1929), extra CONNECT headers, and the
-// choice of a proxy from the environment.
+// dial_proxy_test.go: SOCKS5 (RFC 1928, RFC 1929), extra CONNECT headers,
+// and the choice of a proxy from the environment.
 
 // socksTestProxy is a small SOCKS5 server running inside the test. It
 // speaks RFC 1928's CONNECT command, with RFC 1929's username and password
 // when user is set, and connects to route[target] (or target itself).
 type socksTestProxy struct {
-	srv        *dialTestServer
+	srv        *rawServer
 	user, pass string
 	route      map[string]string
 
@@ -37,7 +37,7 @@ type socksTestProxy struct {
 func socksTestStart(t *testing.T, user, pass string, route map[string]string) *socksTestProxy {
 	t.Helper()
 	p := &socksTestProxy{user: user, pass: pass, route: route}
-	p.srv = dialTestListen(t, p.handle)
+	p.srv = rawListen(t, p.handle)
 	return p
 }
 
@@ -56,7 +56,7 @@ func (p *socksTestProxy) seen() ([]string, []byte) {
 }
 
 func (p *socksTestProxy) handle(nc net.Conn) {
-	nc.SetDeadline(time.Now().Add(hsSafety))
+	nc.SetDeadline(time.Now().Add(peerTimeout))
 	var b [262]byte
 	if _, err := io.ReadFull(nc, b[:2]); err != nil || b[0] != 5 {
 		return
@@ -122,7 +122,7 @@ func (p *socksTestProxy) handle(nc net.Conn) {
 	if r, ok := p.route[target]; ok {
 		target = r
 	}
-	up, err := net.DialTimeout("tcp", target, hsSafety)
+	up, err := net.DialTimeout("tcp", target, peerTimeout)
 	if err != nil {
 		nc.Write([]byte{5, 5, 0, 1, 0, 0, 0, 0, 0, 0}) // connection refused
 		return
@@ -135,7 +135,7 @@ func (p *socksTestProxy) handle(nc net.Conn) {
 	reply := append([]byte{5, 0, 0, 3, 9}, "bound.test"[:9]...)
 	nc.Write(append(reply, 0x1f, 0x90))
 	nc.SetDeadline(time.Time{})
-	up.SetDeadline(time.Now().Add(hsSafety))
+	up.SetDeadline(time.Now().Add(peerTimeout))
 	go func() {
 		io.Copy(up, nc)
 		up.Close()
@@ -148,8 +148,8 @@ func (p *socksTestProxy) handle(nc net.Conn) {
 // and password, to ws and wss targets.
 func TestDialThroughSOCKS5(t *testing.T) {
 	_, pool := dialTestLocalhostCert(t)
-	plain := hsStart(t, hsServerConfig{serve: hsEchoServe})
-	secure := hsStart(t, hsServerConfig{tls: true, serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{serve: echoServe})
+	secure := hsStart(t, hsServerConfig{tls: true, serve: echoServe})
 	route := map[string]string{"ws-socks.test:80": plain.addr(), "example.com:443": secure.addr()}
 	tests := []struct {
 		name, url, target string
@@ -181,7 +181,7 @@ func TestDialThroughSOCKS5(t *testing.T) {
 // TestDialSOCKS5Failures checks that Dial fails with a clear error when the
 // SOCKS5 proxy refuses the credentials, or cannot reach the target.
 func TestDialSOCKS5Failures(t *testing.T) {
-	plain := hsStart(t, hsServerConfig{serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{serve: echoServe})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestDialSOCKS5Failures(t *testing.T) {
 			if name, pass, ok := strings.Cut(tc.clientUser, ":"); ok {
 				u.User = url.UserPassword(name, pass)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), hsSafety)
+			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 			defer cancel()
 			c, _, err := Dial(ctx, "ws://target.test/echo", &DialOptions{Proxy: http.ProxyURL(u)})
 			if err == nil {
@@ -224,7 +224,7 @@ func TestDialSOCKS5Failures(t *testing.T) {
 // the CONNECT request, and not in the handshake.
 func TestDialProxyConnectHeader(t *testing.T) {
 	seenByServer := make(chan string, 1)
-	target := hsStart(t, hsServerConfig{serve: hsEchoServe, before: func(w http.ResponseWriter, r *http.Request) {
+	target := hsStart(t, hsServerConfig{serve: echoServe, before: func(w http.ResponseWriter, r *http.Request) {
 		seenByServer <- r.Header.Get("X-Proxy-Token")
 	}})
 	p := dialTestStartProxy(t, dialTestProxyConfig{})
@@ -307,7 +307,7 @@ func TestProxyFromEnvironment(t *testing.T) {
 // TestDialDefaultProxyAllProxySOCKS checks that Dial with default options
 // follows ALL_PROXY to a SOCKS5 proxy.
 func TestDialDefaultProxyAllProxySOCKS(t *testing.T) {
-	plain := hsStart(t, hsServerConfig{serve: hsEchoServe})
+	plain := hsStart(t, hsServerConfig{serve: echoServe})
 	p := socksTestStart(t, "", "", map[string]string{"env-socks.test:80": plain.addr()})
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUEST_METHOD"} {
 		t.Setenv(k, "")
@@ -327,12 +327,12 @@ func TestDialDefaultProxyAllProxySOCKS(t *testing.T) {
 // with ErrHeaderTooLarge once MaxHeaderBytes are read; both also through a
 // proxy's CONNECT response.
 func TestDialHandshakeLimits(t *testing.T) {
-	silent := dialTestListen(t, func(nc net.Conn) {
-		nc.SetDeadline(time.Now().Add(hsSafety))
+	silent := rawListen(t, func(nc net.Conn) {
+		nc.SetDeadline(time.Now().Add(peerTimeout))
 		io.Copy(io.Discard, nc)
 	})
-	endless := dialTestListen(t, func(nc net.Conn) {
-		nc.SetDeadline(time.Now().Add(hsSafety))
+	endless := rawListen(t, func(nc net.Conn) {
+		nc.SetDeadline(time.Now().Add(peerTimeout))
 		go io.Copy(io.Discard, nc)
 		io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\n")
 		line := "X-Filler: " + strings.Repeat("f", 1000) + "\r\n"
@@ -370,7 +370,7 @@ func TestDialHandshakeLimits(t *testing.T) {
 				if !errors.Is(err, tc.wantErr) {
 					t.Errorf("Dial: %v, want %v", err, tc.wantErr)
 				}
-			case <-time.After(hsSafety):
+			case <-time.After(peerTimeout):
 				t.Fatal("Dial did not return")
 			}
 		})

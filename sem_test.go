@@ -48,7 +48,7 @@ func TestSemExclusion(t *testing.T) {
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(hsSafety):
+	case <-time.After(peerTimeout):
 		t.Fatal("a goroutine is stuck waiting for the sem")
 	}
 	if total == 0 {
@@ -91,7 +91,7 @@ func TestSemGivesUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(hsSafety):
+	case <-time.After(peerTimeout):
 		t.Fatal("waiter not woken")
 	}
 }
