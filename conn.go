@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -246,9 +245,12 @@ func (c *Conn) isClosed() bool {
 	}
 }
 
-// lostErr returns the error for a connection whose transport failed with err.
+// lostErr returns the error for a connection whose transport failed with
+// err. Once this side has closed the transport, what the transport says
+// afterwards (use of a closed connection, or over HTTP/2 a deadline passing
+// on the stream's reader) is only the echo of that close.
 func (c *Conn) lostErr(err error) error {
-	if c.isClosed() && errors.Is(err, net.ErrClosed) {
+	if c.isClosed() {
 		select {
 		case <-c.closeRcvd:
 			pc := c.peerClose
