@@ -10,13 +10,15 @@ import (
 	"time"
 )
 
+// confCloseFrame is a close frame with code and reason as x's peer sends it.
+func confCloseFrame(x *confScript, code StatusCode, reason string) []byte {
+	return x.frame(true, OpClose, closePayload(code, reason))
+}
+
 // ---------------------------------------------------------------------
 // 7 Closing
 
 func confClosing(cs *[]confCase) {
-	closeFrame := func(x *confScript, code StatusCode, reason string) []byte {
-		return x.frame(true, OpClose, closePayload(code, reason))
-	}
 	c := newConfCat(cs, "7.1")
 	c.add("text message, then close 1000: the echo, then the close answered with 1000", func(x *confScript) {
 		x.send(true, OpText, []byte("Hello World!"))
@@ -25,24 +27,24 @@ func confClosing(cs *[]confCase) {
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("two close frames in one write: a single close answers, nothing after it", func(x *confScript) {
-		x.write(closeFrame(x, StatusNormalClosure, ""), closeFrame(x, StatusNormalClosure, ""))
+		x.write(confCloseFrame(x, StatusNormalClosure, ""), confCloseFrame(x, StatusNormalClosure, ""))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("close, then ping, in one write: the close answered, no pong", func(x *confScript) {
-		x.write(closeFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("Hello World!")))
+		x.write(confCloseFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("Hello World!")))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("close, then a text message, in one write: the close answered, no echo (5.5.1)", func(x *confScript) {
-		x.write(closeFrame(x, StatusNormalClosure, ""), x.frame(true, OpText, []byte("Hello World!")))
+		x.write(confCloseFrame(x, StatusNormalClosure, ""), x.frame(true, OpText, []byte("Hello World!")))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("first fragment of a text message, close, last fragment, one write: the close answered, no echo", func(x *confScript) {
-		x.write(x.frame(false, OpText, []byte("fragment1")), closeFrame(x, StatusNormalClosure, ""), x.frame(true, OpContinuation, []byte("fragment2")))
+		x.write(x.frame(false, OpText, []byte("fragment1")), confCloseFrame(x, StatusNormalClosure, ""), x.frame(true, OpContinuation, []byte("fragment2")))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})
 	c.add("text message of 256 KiB, close, ping, in one write: the echo or not (it came before the close), then the close, no pong", func(x *confScript) {
 		msg := confText(256 << 10)
-		x.write(x.frame(true, OpText, msg), closeFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("no pong")))
+		x.write(x.frame(true, OpText, msg), confCloseFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("no pong")))
 		h, p := x.next()
 		if h.Opcode != OpClose {
 			x.expectMessageFrom(h, p, OpText, msg)
@@ -55,7 +57,7 @@ func confClosing(cs *[]confCase) {
 		wantCloseError(x.t, x.s.result(), StatusNormalClosure, "")
 	})
 	c.add("close; once it is answered, a second close: nothing more comes", func(x *confScript) {
-		x.sendAfterClose(closeFrame(x, StatusNormalClosure, ""))
+		x.sendAfterClose(confCloseFrame(x, StatusNormalClosure, ""))
 	})
 
 	// The package starting the closing handshake.
@@ -90,6 +92,11 @@ func confClosing(cs *[]confCase) {
 	k.desc = "the package calls Close(1001): the peer sends a message and a ping before answering: neither is answered, Close returns nil"
 	c.addCase(k)
 
+	confClosePayloads(cs, c)
+}
+
+// confClosePayloads adds the cases of category 7 on the structure of close frames: payload lengths, codes and reasons.
+func confClosePayloads(cs *[]confCase, c *confCat) {
 	// Close frame structure.
 	c = newConfCat(cs, "7.3")
 	c.add("close with an empty payload: answered with an empty close", func(x *confScript) {
@@ -162,7 +169,7 @@ func confClosing(cs *[]confCase) {
 
 	c = newConfCat(cs, "7.13")
 	c.add("close 1000 written a byte per write: answered with 1000", func(x *confScript) {
-		x.writeBytewise(closeFrame(x, StatusNormalClosure, "slowly"))
+		x.writeBytewise(confCloseFrame(x, StatusNormalClosure, "slowly"))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "slowly")
 	})
 	c.add("close 1000: the header alone, a pause, then the payload: answered with 1000", func(x *confScript) {
@@ -172,7 +179,7 @@ func confClosing(cs *[]confCase) {
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "split")
 	})
 	c.add("ping, close, ping, in one write: a pong for the first ping, the close answered, nothing for the second", func(x *confScript) {
-		x.write(x.frame(true, OpPing, []byte("first")), closeFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("second")))
+		x.write(x.frame(true, OpPing, []byte("first")), confCloseFrame(x, StatusNormalClosure, ""), x.frame(true, OpPing, []byte("second")))
 		x.expectPong([]byte("first"))
 		x.closeAnswered(StatusNormalClosure, StatusNormalClosure, "")
 	})

@@ -304,6 +304,11 @@ func confUTF8(cs *[]confCase) {
 		oneFrameChops(x, len(kosme)+1, len(kosme)+2)
 	})
 
+	confUTF8Vectors(cs, c)
+}
+
+// confUTF8Vectors adds the cases of category 6 that take each test vector, whole and split at every byte, and fail fast inside frames.
+func confUTF8Vectors(cs *[]confCase, c *confCat) {
 	// The stress test, a case per vector.
 	for gi, g := range confKuhn() {
 		c := newConfCat(cs, fmt.Sprintf("6.%d", 5+gi))

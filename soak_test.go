@@ -91,108 +91,9 @@ func TestSoak(t *testing.T) {
 		t.Skip("the soak test does not run with -short")
 	}
 	checkNoLeaks(t)
-	var server, client soakTally
-	var echoed atomic.Int64
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var handlers sync.WaitGroup
-	srv := &http.Server{
-		ReadHeaderTimeout: 3 * time.Second, // generous: thousands of clients connect at once
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			handlers.Add(1)
-			defer handlers.Done()
-			c, err := Accept(w, r, nil)
-			if err != nil {
-				server.add("handshake refused")
-				return
-			}
-			defer c.CloseNow()
-			c.SetReadLimit(soakReadLimit)
-			c.SetCloseTimeout(time.Second)
-			ctx := context.Background()
-			var buf []byte
-			for {
-				typ, msg, err := c.ReadMessage(ctx, buf[:0])
-				if err != nil {
-					server.add(soakErrKind(err))
-					return
-				}
-				wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-				err = c.WriteMessage(wctx, typ, msg)
-				cancel()
-				if err != nil {
-					server.add(soakErrKind(err))
-					return
-				}
-				buf = msg
-				echoed.Add(1)
-			}
-		}),
-	}
-	go srv.Serve(ln)
-	url := "ws://" + ln.Addr().String() + "/"
-
-	// Peak memory, sampled.
-	var peakHeap, peakSys uint64
-	var peakGoroutines int
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			peakHeap = max(peakHeap, ms.HeapInuse+ms.StackInuse)
-			peakSys = max(peakSys, ms.Sys)
-			peakGoroutines = max(peakGoroutines, runtime.NumGoroutine())
-			select {
-			case <-stopSampling:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-
-	kinds := []struct {
-		name  string
-		share int // in 20ths
-		run   func(ctx context.Context, rng *rand.Rand) (outcome string, err error)
-	}{
-		{"good", 14, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakGood(ctx, url, rng) }},
-		{"slow handshake", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
-			return soakSlowHandshake(ln.Addr().String())
-		}},
-		{"oversized message", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
-			// A message announced over the limit fails the connection at
-			// its header, and the server reads no more of it (section
-			// 7.1.7): a client sending it whole may see its write cut off
-			// instead of the close frame, so this one sends the header and
-			// a little payload, and reads.
-			return soakExpectFailure(url, StatusMessageTooBig, func(c *Conn) error {
-				h := Header{Fin: true, Opcode: OpBinary, Length: soakReadLimit + 1, Masked: true}
-				_, err := c.NetConn().Write(append(AppendHeader(nil, h), make([]byte, 1024)...))
-				return err
-			})
-		}},
-		{"invalid UTF-8", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
-			return soakExpectFailure(url, StatusInvalidFramePayloadData, func(c *Conn) error {
-				return c.WriteMessage(context.Background(), MessageText, []byte("caf\xc3\x28"))
-			})
-		}},
-		{"garbage", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
-			return soakExpectFailure(url, StatusProtocolError, func(c *Conn) error {
-				_, err := c.NetConn().Write([]byte("\xf3\xff this is not a frame"))
-				return err
-			})
-		}},
-		{"reset mid-frame", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakReset(url) }},
-		{"never reads", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakNeverReads(url) }},
-	}
+	srv := startSoakServer(t)
+	stopSampling := sampleSoakPeaks()
+	kinds := soakKinds(srv.url, srv.ln.Addr().String())
 	var picks []int
 	for i, k := range kinds {
 		for j := 0; j < k.share; j++ {
@@ -202,6 +103,7 @@ func TestSoak(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *soakDuration)
 	defer cancel()
+	var client soakTally
 	var clients sync.WaitGroup
 	var clientErrs atomic.Int64
 	for i := 0; i < *soakConns; i++ {
@@ -229,16 +131,159 @@ func TestSoak(t *testing.T) {
 	}
 	clients.Wait()
 	srv.Close() // closes the listener and idle connections; hijacked ones are ours
-	handlers.Wait()
-	close(stopSampling)
-	<-sampled
+	srv.handlers.Wait()
+	peakHeap, peakSys, peakGoroutines := stopSampling()
 
-	t.Logf("soak: %d connections at once for %v: %d messages echoed (%.0f/s)", *soakConns, *soakDuration, echoed.Load(), float64(echoed.Load())/soakDuration.Seconds())
+	echoed := srv.echoed.Load()
+	t.Logf("soak: %d connections at once for %v: %d messages echoed (%.0f/s)", *soakConns, *soakDuration, echoed, float64(echoed)/soakDuration.Seconds())
 	t.Logf("peak heap+stacks %.1f MiB, peak Sys %.1f MiB, peak goroutines %d (server and clients share the process)", float64(peakHeap)/(1<<20), float64(peakSys)/(1<<20), peakGoroutines)
 	t.Logf("clients:%v", &client)
-	t.Logf("server:%v", &server)
+	t.Logf("server:%v", &srv.tally)
+	checkSoakOutcomes(t, &client, &srv.tally, echoed)
+}
 
-	// Every hostile kind was seen and ended as it must.
+// soakServer is the soak test's echo server.
+type soakServer struct {
+	*http.Server
+	ln       net.Listener
+	url      string
+	tally    soakTally // how its connections ended
+	echoed   atomic.Int64
+	handlers sync.WaitGroup
+}
+
+// soakWriteTimeout bounds each echo the server writes: it cuts off the
+// clients that never read, whose socket buffers fill. A client that reads
+// is cut off only if the server cannot write for that long, on a machine
+// too loaded to serve the connections at all; the good clients would then
+// fail, and say so (the long form, 5,000 connections on 2 cores, passes).
+const soakWriteTimeout = 500 * time.Millisecond
+
+// startSoakServer starts the soak test's echo server on loopback.
+func startSoakServer(t *testing.T) *soakServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &soakServer{ln: ln, url: "ws://" + ln.Addr().String() + "/"}
+	s.Server = &http.Server{
+		ReadHeaderTimeout: 3 * time.Second, // generous: thousands of clients connect at once
+		Handler:           http.HandlerFunc(s.serve),
+	}
+	go s.Serve(ln)
+	return s
+}
+
+// serve echoes each message until the connection ends, and tallies how.
+func (s *soakServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.handlers.Add(1)
+	defer s.handlers.Done()
+	c, err := Accept(w, r, nil)
+	if err != nil {
+		s.tally.add("handshake refused")
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(soakReadLimit)
+	c.SetCloseTimeout(time.Second)
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf[:0])
+		if err != nil {
+			s.tally.add(soakErrKind(err))
+			return
+		}
+		wctx, cancel := context.WithTimeout(ctx, soakWriteTimeout)
+		err = c.WriteMessage(wctx, typ, msg)
+		cancel()
+		if err != nil {
+			s.tally.add(soakErrKind(err))
+			return
+		}
+		buf = msg
+		s.echoed.Add(1)
+	}
+}
+
+// sampleSoakPeaks samples the process's memory and goroutines until the
+// func it returns is called, which returns the peaks.
+func sampleSoakPeaks() func() (heap, sys uint64, goroutines int) {
+	var peakHeap, peakSys uint64
+	var peakGoroutines int
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapInuse+ms.StackInuse)
+			peakSys = max(peakSys, ms.Sys)
+			peakGoroutines = max(peakGoroutines, runtime.NumGoroutine())
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64, int) {
+		close(stop)
+		<-sampled
+		return peakHeap, peakSys, peakGoroutines
+	}
+}
+
+// soakKind is a kind of client, with its share of the connections in
+// 20ths.
+type soakKind struct {
+	name  string
+	share int
+	run   func(ctx context.Context, rng *rand.Rand) (outcome string, err error)
+}
+
+// soakKinds lists the clients of the soak test, well-behaved and hostile,
+// of the server at url (addr).
+func soakKinds(url, addr string) []soakKind {
+	return []soakKind{
+		{"good", 14, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakGood(ctx, url, rng) }},
+		{"slow handshake", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
+			return soakSlowHandshake(addr)
+		}},
+		{"oversized message", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
+			// A message announced over the limit fails the connection at
+			// its header, and the server reads no more of it (section
+			// 7.1.7): a client sending it whole may see its write cut off
+			// instead of the close frame, so this one sends the header and
+			// a little payload, and reads.
+			return soakExpectFailure(url, StatusMessageTooBig, func(c *Conn) error {
+				h := Header{Fin: true, Opcode: OpBinary, Length: soakReadLimit + 1, Masked: true}
+				_, err := c.NetConn().Write(append(AppendHeader(nil, h), make([]byte, 1024)...))
+				return err
+			})
+		}},
+		{"invalid UTF-8", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
+			return soakExpectFailure(url, StatusInvalidFramePayloadData, func(c *Conn) error {
+				return c.WriteMessage(context.Background(), MessageText, []byte("caf\xc3\x28"))
+			})
+		}},
+		{"garbage", 1, func(ctx context.Context, rng *rand.Rand) (string, error) {
+			return soakExpectFailure(url, StatusProtocolError, func(c *Conn) error {
+				_, err := c.NetConn().Write([]byte("\xf3\xff this is not a frame"))
+				return err
+			})
+		}},
+		{"reset mid-frame", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakReset(url) }},
+		{"never reads", 1, func(ctx context.Context, rng *rand.Rand) (string, error) { return soakNeverReads(url) }},
+	}
+}
+
+// checkSoakOutcomes checks that every hostile kind of client was seen and
+// ended as it must, and that good clients finished.
+func checkSoakOutcomes(t *testing.T, client, server *soakTally, echoed int64) {
 	for kind, code := range map[string]StatusCode{
 		"oversized message": StatusMessageTooBig,
 		"invalid UTF-8":     StatusInvalidFramePayloadData,
@@ -257,7 +302,7 @@ func TestSoak(t *testing.T) {
 	if client.get("never reads: cut off") == 0 || server.get("write timed out") == 0 {
 		t.Error("no client that never reads was cut off by a write timeout")
 	}
-	if echoed.Load() == 0 || client.get("good: done") == 0 {
+	if echoed == 0 || client.get("good: done") == 0 {
 		t.Error("no good client finished")
 	}
 }

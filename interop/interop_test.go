@@ -124,7 +124,15 @@ func stepCtx(t *testing.T) context.Context {
 
 func runPairing(t *testing.T, p *pairing) {
 	p.available(t)
+	pairingPlain(t, p)
+	pairingEnds(t, p)
+	pairingDeflate(t, p)
+	pairingTLS(t, p)
+}
 
+// pairingPlain exchanges messages of every size both ways, whole and
+// fragmented, pings, and closes, without compression.
+func pairingPlain(t *testing.T, p *pairing) {
 	t.Run("plain", func(t *testing.T) {
 		ctx := stepCtx(t)
 		s := p.open(ctx, t, setup{})
@@ -160,6 +168,11 @@ func runPairing(t *testing.T, p *pairing) {
 		t.Run("we-close", func(t *testing.T) { weClose(stepCtx(t), t, s) })
 	})
 
+}
+
+// pairingEnds checks how each side sees the other end the connection: with
+// a close frame, or by vanishing.
+func pairingEnds(t *testing.T, p *pairing) {
 	t.Run("peer-closes", func(t *testing.T) {
 		ctx := stepCtx(t)
 		s := p.open(ctx, t, setup{})
@@ -190,6 +203,12 @@ func runPairing(t *testing.T, p *pairing) {
 		}
 	})
 
+}
+
+// pairingDeflate repeats the exchanges with each of the pairing's
+// permessage-deflate configurations, and checks that messages travel
+// compressed.
+func pairingDeflate(t *testing.T, p *pairing) {
 	for _, d := range p.deflates {
 		t.Run("deflate-"+d.Name, func(t *testing.T) {
 			ctx := stepCtx(t)
@@ -229,6 +248,10 @@ func runPairing(t *testing.T, p *pairing) {
 		})
 	}
 
+}
+
+// pairingTLS repeats a few exchanges over TLS, plain and compressed.
+func pairingTLS(t *testing.T, p *pairing) {
 	t.Run("tls", func(t *testing.T) {
 		ctx := stepCtx(t)
 		st := setup{tls: true}
