@@ -1,7 +1,7 @@
 package websocket
 
 import (
-	"fmt"
+	crand "crypto/rand"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -9,48 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// MessageType is the type of a data message: text (UTF-8) or binary. Its
-// values are the opcodes of the message's first frame.
-type MessageType int
-
-// The two message types of RFC 6455 section 5.6.
-const (
-	MessageText   MessageType = MessageType(OpText)
-	MessageBinary MessageType = MessageType(OpBinary)
-)
-
-func (t MessageType) String() string {
-	switch t {
-	case MessageText:
-		return "text"
-	case MessageBinary:
-		return "binary"
-	}
-	return fmt.Sprintf("MessageType(%d)", int(t))
-}
-
-// Defaults for the limits a Conn applies.
-const (
-	// DefaultReadLimit is the largest message a Conn accepts unless
-	// SetReadLimit says otherwise: 32 MiB.
-	DefaultReadLimit = 32 << 20
-	// DefaultCloseTimeout bounds the closing handshake: how long Close waits
-	// to send its close frame and then for the peer's.
-	DefaultCloseTimeout = 5 * time.Second
-	// DefaultFragmentLimit is the most frames a message may arrive in
-	// unless SetFragmentLimit says otherwise. Without such a limit a stream
-	// of empty continuation frames would never end a message nor cross
-	// the read limit.
-	DefaultFragmentLimit = 1 << 17
-)
-
-// ErrClosed is returned by operations on a connection after it has been
-// closed by this side. It wraps net.ErrClosed.
-var ErrClosed = fmt.Errorf("websocket: connection closed: %w", net.ErrClosed)
-
-// errCloseSent is returned by writes after this side has sent its close frame.
-var errCloseSent = fmt.Errorf("websocket: close frame already sent: %w", net.ErrClosed)
 
 // A Conn is a WebSocket connection, made by Accept on the server or by Dial
 // on the client.
@@ -282,4 +240,11 @@ func (s *slab[T]) take() *T {
 	}
 	s.used++
 	return &s.s[s.used-1]
+}
+
+// cryptoRand fills b from the operating system's secure random source.
+func cryptoRand(b []byte) {
+	if _, err := crand.Read(b); err != nil {
+		panic("websocket: reading random bytes: " + err.Error())
+	}
 }

@@ -52,10 +52,18 @@ func (d *ioDeadline) begin(ctx context.Context) func() bool {
 		d.set(dl)
 	}
 	d.mu.Unlock()
-	if qc, ok := ctx.(*queueContext); ok {
-		return qc.arm(d, gen)
+	if a, ok := ctx.(deadlineArmer); ok {
+		return a.arm(d, gen)
 	}
 	return context.AfterFunc(ctx, func() { d.expire(gen) })
+}
+
+// deadlineArmer is a context that expires the calls it governs itself,
+// without an AfterFunc per call (a SendQueue's, queuecontext.go): arm has
+// call gen of d expire when the context ends, and returns the stop func.
+type deadlineArmer interface {
+	context.Context
+	arm(d *ioDeadline, gen uint64) func() bool
 }
 
 // expire ends call gen, if it is still under way, as its context has:

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -74,10 +73,6 @@ const (
 	DefaultHandshakeTimeout = 30 * time.Second
 	DefaultMaxHeaderBytes   = 64 << 10
 )
-
-// ErrHeaderTooLarge means a handshake response's header was larger than
-// DialOptions.MaxHeaderBytes.
-var ErrHeaderTooLarge = errors.New("websocket: handshake response header too large")
 
 // A HandshakeError reports an opening handshake the server refused or
 // answered wrongly. It carries the server's response.
@@ -454,60 +449,9 @@ func checkSubprotocols(protos []string) error {
 	return nil
 }
 
-// isToken reports whether s is a token of RFC 7230 section 3.2.6: visible
-// ASCII characters other than separators.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue reports whether s can be sent as a header value: no
-// control characters, so no line breaks.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 func maxHeaderBytes(opts *DialOptions) int {
 	if opts.MaxHeaderBytes > 0 {
 		return opts.MaxHeaderBytes
 	}
 	return DefaultMaxHeaderBytes
-}
-
-// headerLimitReader reads from r until n bytes have been read, and then
-// fails with err (ErrHeaderTooLarge when nil). It bounds what a handshake's
-// header may cost, as http.ReadResponse and http.ReadRequest set no limit
-// of their own.
-type headerLimitReader struct {
-	r   io.Reader
-	n   int
-	err error
-}
-
-func (l *headerLimitReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		if l.err != nil {
-			return 0, l.err
-		}
-		return 0, ErrHeaderTooLarge
-	}
-	if len(p) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= n
-	return n, err
 }

@@ -239,3 +239,23 @@ func WriteHeader(w io.Writer, h Header) error {
 	_, err := w.Write(AppendHeader(buf[:0], h))
 	return err
 }
+
+// MessageType is the type of a data message: text (UTF-8) or binary. Its
+// values are the opcodes of the message's first frame.
+type MessageType int
+
+// The two message types of RFC 6455 section 5.6.
+const (
+	MessageText   MessageType = MessageType(OpText)
+	MessageBinary MessageType = MessageType(OpBinary)
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "text"
+	case MessageBinary:
+		return "binary"
+	}
+	return fmt.Sprintf("MessageType(%d)", int(t))
+}

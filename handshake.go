@@ -3,13 +3,11 @@ package websocket
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"path"
 	"strings"
@@ -193,95 +191,6 @@ func validTarget(r *http.Request) bool {
 	return false
 }
 
-// validHost reports whether s is a valid Host field value (RFC 9110 section
-// 7.2): uri-host [ ":" port ], the host being an IP literal in brackets, an
-// IPv4 address or a registered name (RFC 3986 section 3.2.2), and the port
-// digits (section 3.2.3). The empty value is valid: RFC 9112 section 3.2
-// has a client send it for a target URI with no authority.
-func validHost(s string) bool {
-	host, port := s, ""
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 || !validIPLiteral(s[1:end]) {
-			return false
-		}
-		port = s[end+1:]
-	} else {
-		if i := strings.IndexByte(s, ':'); i >= 0 {
-			host, port = s[:i], s[i:]
-		}
-		// An IPv4 address is also a registered name in syntax.
-		if !uriChars(host, subDelims) {
-			return false
-		}
-	}
-	if port == "" {
-		return true
-	}
-	if port[0] != ':' {
-		return false
-	}
-	for i := 1; i < len(port); i++ {
-		if port[i] < '0' || port[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// subDelims are the sub-delims of RFC 3986 section 2.2.
-const subDelims = "!$&'()*+,;="
-
-// validIPLiteral reports whether s is what RFC 3986 section 3.2.2 allows
-// between the brackets of an IP literal: an IPv6 address, with a zone as
-// RFC 6874 adds ("%25" and the zone, percent-encoded), or an IPvFuture.
-func validIPLiteral(s string) bool {
-	if s != "" && (s[0] == 'v' || s[0] == 'V') {
-		// IPvFuture: "v", hex digits, ".", then unreserved, sub-delims
-		// and colons.
-		version, rest, ok := strings.Cut(s[1:], ".")
-		if !ok || version == "" || rest == "" || strings.IndexByte(rest, '%') >= 0 || !uriChars(rest, subDelims+":") {
-			return false
-		}
-		for i := 0; i < len(version); i++ {
-			if !isHexDigit(version[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	addr, zone, hasZone := strings.Cut(s, "%25")
-	if hasZone && (zone == "" || !uriChars(zone, "")) {
-		return false
-	}
-	if strings.IndexByte(addr, '%') >= 0 {
-		return false
-	}
-	ip, err := netip.ParseAddr(addr)
-	return err == nil && ip.Is6()
-}
-
-// uriChars reports whether s is made of unreserved characters (RFC 3986
-// section 2.3), the characters of also, and percent-encoded octets.
-func uriChars(s, also string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == '~':
-		case strings.IndexByte(also, c) >= 0:
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
-			i += 2
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
 // checkOrigin accepts requests without an Origin (not from a browser), from
 // the request's own host, or from an origin matching one of patterns.
 func checkOrigin(r *http.Request, patterns []string) error {
@@ -329,39 +238,6 @@ func selectSubprotocol(r *http.Request, supported []string) string {
 	return ""
 }
 
-// headerTokens returns the comma-separated tokens of all the header's
-// values.
-func headerTokens(h http.Header, name string) []string {
-	var tokens []string
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.Trim(t, " \t"); t != "" {
-				tokens = append(tokens, t)
-			}
-		}
-	}
-	return tokens
-}
-
-// singleValue reports whether the header is present once, with the one
-// value want.
-func singleValue(h http.Header, name, want string) bool {
-	vs := h.Values(name)
-	return len(vs) == 1 && strings.Trim(vs[0], " \t") == want
-}
-
-// headerHasToken reports whether the header lists token, ignoring case.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.Trim(t, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // handshakeHeaders are set by the handshake itself; extra headers of the
 // same names are not sent.
 var handshakeHeaders = map[string]bool{
@@ -386,13 +262,6 @@ func appendExtraHeaders(b []byte, h http.Header) []byte {
 	var buf bytes.Buffer
 	extra.Write(&buf) // sanitizes newlines in values
 	return append(b, buf.Bytes()...)
-}
-
-// cryptoRand fills b from the operating system's secure random source.
-func cryptoRand(b []byte) {
-	if _, err := rand.Read(b); err != nil {
-		panic("websocket: reading random bytes: " + err.Error())
-	}
 }
 
 // admit finishes checking a handshake request r that the checks of its

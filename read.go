@@ -9,6 +9,18 @@ import (
 	"syscall"
 )
 
+// Defaults for the limits a Conn applies to what it reads.
+const (
+	// DefaultReadLimit is the largest message a Conn accepts unless
+	// SetReadLimit says otherwise: 32 MiB.
+	DefaultReadLimit = 32 << 20
+	// DefaultFragmentLimit is the most frames a message may arrive in
+	// unless SetFragmentLimit says otherwise. Without such a limit a stream
+	// of empty continuation frames would never end a message nor cross
+	// the read limit.
+	DefaultFragmentLimit = 1 << 17
+)
+
 // readBufSize is the size of a connection's read buffer. Payloads larger
 // than it are read straight into the destination.
 const readBufSize = 4096
