@@ -8,11 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultCloseTimeout bounds the closing handshake unless SetCloseTimeout
-// says otherwise: how long Close waits to send its close frame and then for
-// the peer's.
-const DefaultCloseTimeout = 5 * time.Second
-
 // Close runs the closing handshake of RFC 6455 section 7: it sends a close
 // frame with code and reason, waits for the peer's close frame, and closes
 // the TCP connection; a client first waits for the server to close TCP, as

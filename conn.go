@@ -141,6 +141,11 @@ func (c *Conn) SetFragmentLimit(n int) {
 	c.r.maxFrames.Store(int64(max(n, 1)))
 }
 
+// DefaultCloseTimeout bounds the closing handshake unless SetCloseTimeout
+// says otherwise: how long Close waits to send its close frame and then for
+// the peer's.
+const DefaultCloseTimeout = 5 * time.Second
+
 // SetCloseTimeout sets how long the closing handshake may take: Close
 // waits that long to send its close frame and then as long for the peer's.
 // A connection failed for a protocol error waits as long to send its close
