@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,58 +18,35 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/f30c7f75/websocket/internal/flate/flatetest"
 )
 
 // Tests of permessage-deflate's data path (RFC 7692 section 7.2). The raw
 // peer compresses with the standard library's compress/flate, independent
-// of the package's compressor (github.com/klauspost/compress), decompresses
-// with it too, and, where it must limit its window or
-// report back-reference distances, with the small DEFLATE encoder and
-// decoder written below (RFC 1951).
+// of the package's compressors (internal/flate and
+// github.com/klauspost/compress), and decompresses with it too; where it
+// must limit its window or report back-reference distances, it uses tlz,
+// the small encoder below, and the reference decoder of
+// internal/flate/flatetest (both written from RFC 1951 alone).
 
 // jsonLike returns n bytes of text resembling a JSON feed, compressible as
 // real traffic is.
-func jsonLike(n int, seed int64) []byte {
-	rng := rand.New(rand.NewSource(seed))
-	var b bytes.Buffer
-	for b.Len() < n {
-		fmt.Fprintf(&b, `{"id":%d,"user":"user%03d","price":%d.%02d,"side":"%s","tags":["a","b"]},`,
-			rng.Intn(1e6), rng.Intn(200), rng.Intn(1000), rng.Intn(100), []string{"buy", "sell"}[rng.Intn(2)])
-	}
-	return b.Bytes()[:n]
-}
+func jsonLike(n int, seed int64) []byte { return flatetest.JSONLike(n, seed) }
 
 // randomBytes returns n random bytes: incompressible, and unlikely to hold
 // any 3-byte string twice, so that the only matches a compressor finds in
 // data built from them are the repetitions a test puts there.
-func randomBytes(n int, seed int64) []byte {
-	b := make([]byte, n)
-	rand.New(rand.NewSource(seed)).Read(b)
-	return b
-}
+func randomBytes(n int, seed int64) []byte { return flatetest.RandomBytes(n, seed) }
 
 // mixedBinary returns n bytes of binary data, partly random and partly
 // repeated runs, compressible by about half.
-func mixedBinary(n int, seed int64) []byte {
-	rng := rand.New(rand.NewSource(seed))
-	b := make([]byte, 0, n)
-	for len(b) < n {
-		if len(b) > 64 && rng.Intn(2) == 0 {
-			start := rng.Intn(len(b) - 32)
-			k := 8 + rng.Intn(24)
-			b = append(b, b[start:start+k]...)
-		} else {
-			for i := 0; i < 16; i++ {
-				b = append(b, byte(rng.Intn(256)))
-			}
-		}
-	}
-	return b[:n]
-}
+func mixedBinary(n int, seed int64) []byte { return flatetest.MixedBinary(n, seed) }
 
 // ---------------------------------------------------------------------------
-// An independent DEFLATE decoder (RFC 1951) that reports the largest
-// back-reference distance it follows.
+// The reference DEFLATE decoder (internal/flate/flatetest), which reports
+// the largest back-reference distance it follows, under the names the
+// tests of this package use.
 
 // tinflateResult is what tinflate decoded.
 type tinflateResult struct {
@@ -82,291 +58,18 @@ type tinflateResult struct {
 	rest    int    // input bytes left after a final block
 }
 
-// tbitReader reads the bits of a DEFLATE stream, least significant first.
-type tbitReader struct {
-	in  []byte
-	pos int    // next byte of in to load
-	acc uint32 // bits loaded and not yet consumed
-	n   uint   // how many bits acc holds (at most 7 between reads)
+// tinflate decodes the DEFLATE stream in, which may refer back into dict,
+// with flatetest.Inflate: it ends cleanly where the input ends at a block
+// boundary or after a final block; input that ends inside a block is an
+// error.
+func tinflate(in, dict []byte) (tinflateResult, error) {
+	r, err := flatetest.Inflate(in, dict)
+	return tinflateResult{out: r.Out, maxDist: r.MaxDist, blocks: r.Blocks, final: r.Final, stored: r.Stored, rest: r.Rest}, err
 }
 
-var errTruncated = errors.New("tinflate: input ends inside a block")
-
-func (b *tbitReader) bits(n uint) (uint32, error) {
-	for b.n < n {
-		if b.pos >= len(b.in) {
-			return 0, errTruncated
-		}
-		b.acc |= uint32(b.in[b.pos]) << b.n
-		b.pos++
-		b.n += 8
-	}
-	v := b.acc & (1<<n - 1)
-	b.acc >>= n
-	b.n -= n
-	return v, nil
-}
-
-// thuff is a canonical Huffman code: the number of codes of each length and
-// the symbols in code order.
-type thuff struct {
-	count  [16]int
-	symbol []int
-}
-
-func newThuff(lengths []int) (*thuff, error) {
-	h := &thuff{symbol: make([]int, 0, len(lengths))}
-	for _, l := range lengths {
-		h.count[l]++
-	}
-	left := 1
-	for l := 1; l < 16; l++ {
-		left = left<<1 - h.count[l]
-		if left < 0 {
-			return nil, errors.New("tinflate: over-subscribed Huffman code")
-		}
-	}
-	// An incomplete code is corrupt (as zlib and compress/flate hold),
-	// except an empty one and one of a single 1-bit code.
-	if n := len(lengths) - h.count[0]; left > 0 && n != 0 && !(n == 1 && h.count[1] == 1) {
-		return nil, errors.New("tinflate: incomplete Huffman code")
-	}
-	var offs [16]int
-	for l := 1; l < 15; l++ {
-		offs[l+1] = offs[l] + h.count[l]
-	}
-	h.symbol = h.symbol[:offs[15]+h.count[15]]
-	for sym, l := range lengths {
-		if l != 0 {
-			h.symbol[offs[l]] = sym
-			offs[l]++
-		}
-	}
-	return h, nil
-}
-
-// decode reads one symbol, a bit at a time (codes are sent most significant
-// bit first).
-func (b *tbitReader) decode(h *thuff) (int, error) {
-	code, first, index := 0, 0, 0
-	for l := 1; l < 16; l++ {
-		bit, err := b.bits(1)
-		if err != nil {
-			return 0, err
-		}
-		code |= int(bit)
-		count := h.count[l]
-		if code-count < first {
-			return h.symbol[index+code-first], nil
-		}
-		index += count
-		first = (first + count) << 1
-		code <<= 1
-	}
-	return 0, errors.New("tinflate: invalid Huffman code")
-}
-
-var (
-	tLenBase  = [29]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
-	tLenExtra = [29]uint{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	tDistBase = [30]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
-	tDistExtr = [30]uint{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
-	tClOrder  = [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
-)
-
-var tFixedLit, tFixedDist = func() (*thuff, *thuff) {
-	l := make([]int, 288)
-	for i := range l {
-		switch {
-		case i < 144:
-			l[i] = 8
-		case i < 256:
-			l[i] = 9
-		case i < 280:
-			l[i] = 7
-		default:
-			l[i] = 8
-		}
-	}
-	d := make([]int, 32) // 30 and 31 take part in the code but never occur
-	for i := range d {
-		d[i] = 5
-	}
-	lit, _ := newThuff(l)
-	dist, _ := newThuff(d)
-	return lit, dist
-}()
-
-// tinflate decodes the DEFLATE stream in, which may refer back into dict.
-// It ends cleanly where the input ends at a block boundary (a sync-flushed
-// permessage-deflate message with its tail put back ends so) or after a
-// block with BFINAL set; input that ends inside a block is an error.
-func tinflate(in, dict []byte) (res tinflateResult, err error) {
-	b := &tbitReader{in: in}
-	win := append([]byte(nil), dict...)
-	defer func() { res.out = win[len(dict):] }()
-	for !res.final {
-		if b.pos == len(in) && b.n < 8 && b.acc == 0 && res.blocks > 0 {
-			return res, nil // input used up at a block boundary
-		}
-		var hdr uint32
-		if hdr, err = b.bits(3); err != nil {
-			return res, err
-		}
-		res.final = hdr&1 == 1
-		res.blocks++
-		res.stored = hdr>>1 == 0
-		switch hdr >> 1 {
-		case 0: // stored
-			b.acc, b.n = 0, 0
-			if b.pos+4 > len(in) {
-				return res, errTruncated
-			}
-			n := int(in[b.pos]) | int(in[b.pos+1])<<8
-			nn := int(in[b.pos+2]) | int(in[b.pos+3])<<8
-			if n != ^nn&0xffff {
-				return res, errors.New("tinflate: stored block length does not match its complement")
-			}
-			b.pos += 4
-			if b.pos+n > len(in) {
-				return res, errTruncated
-			}
-			win = append(win, in[b.pos:b.pos+n]...)
-			b.pos += n
-		case 1: // fixed Huffman codes
-			if win, err = tinflateCodes(b, win, tFixedLit, tFixedDist, &res); err != nil {
-				return res, err
-			}
-		case 2: // dynamic Huffman codes
-			lit, dist, err := tinflateTables(b)
-			if err != nil {
-				return res, err
-			}
-			if win, err = tinflateCodes(b, win, lit, dist, &res); err != nil {
-				return res, err
-			}
-		default:
-			return res, errors.New("tinflate: reserved block type")
-		}
-	}
-	res.rest = len(in) - b.pos
-	return res, nil
-}
-
-// tinflateTables reads the code tables of a dynamic block.
-func tinflateTables(b *tbitReader) (lit, dist *thuff, err error) {
-	v, err := b.bits(14)
-	if err != nil {
-		return nil, nil, err
-	}
-	nlen, ndist, ncode := int(v&31)+257, int(v>>5&31)+1, int(v>>10)+4
-	if nlen > 286 || ndist > 30 {
-		return nil, nil, errors.New("tinflate: too many codes")
-	}
-	cl := make([]int, 19)
-	for i := 0; i < ncode; i++ {
-		x, err := b.bits(3)
-		if err != nil {
-			return nil, nil, err
-		}
-		cl[tClOrder[i]] = int(x)
-	}
-	clh, err := newThuff(cl)
-	if err != nil {
-		return nil, nil, err
-	}
-	lengths := make([]int, 0, nlen+ndist)
-	for len(lengths) < nlen+ndist {
-		sym, err := b.decode(clh)
-		if err != nil {
-			return nil, nil, err
-		}
-		if sym < 16 {
-			lengths = append(lengths, sym)
-			continue
-		}
-		var val int
-		var rep uint32
-		switch sym {
-		case 16:
-			if len(lengths) == 0 {
-				return nil, nil, errors.New("tinflate: repeat with no previous length")
-			}
-			val = lengths[len(lengths)-1]
-			rep, err = b.bits(2)
-			rep += 3
-		case 17:
-			rep, err = b.bits(3)
-			rep += 3
-		default:
-			rep, err = b.bits(7)
-			rep += 11
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(lengths)+int(rep) > nlen+ndist {
-			return nil, nil, errors.New("tinflate: too many lengths")
-		}
-		for ; rep > 0; rep-- {
-			lengths = append(lengths, val)
-		}
-	}
-	if lengths[256] == 0 {
-		return nil, nil, errors.New("tinflate: no end-of-block code")
-	}
-	if lit, err = newThuff(lengths[:nlen]); err != nil {
-		return nil, nil, err
-	}
-	if dist, err = newThuff(lengths[nlen:]); err != nil {
-		return nil, nil, err
-	}
-	return lit, dist, nil
-}
-
-// tinflateCodes decodes the symbols of a Huffman block, appending to win.
-func tinflateCodes(b *tbitReader, win []byte, lit, dist *thuff, res *tinflateResult) ([]byte, error) {
-	for {
-		sym, err := b.decode(lit)
-		if err != nil {
-			return win, err
-		}
-		switch {
-		case sym < 256:
-			win = append(win, byte(sym))
-			continue
-		case sym == 256:
-			return win, nil
-		case sym > 285:
-			return win, errors.New("tinflate: invalid length code")
-		}
-		sym -= 257
-		x, err := b.bits(tLenExtra[sym])
-		if err != nil {
-			return win, err
-		}
-		length := tLenBase[sym] + int(x)
-		dsym, err := b.decode(dist)
-		if err != nil {
-			return win, err
-		}
-		if dsym >= 30 {
-			return win, errors.New("tinflate: invalid distance code")
-		}
-		x, err = b.bits(tDistExtr[dsym])
-		if err != nil {
-			return win, err
-		}
-		d := tDistBase[dsym] + int(x)
-		if d > len(win) {
-			return win, fmt.Errorf("tinflate: distance %d reaches before the start of the %d bytes of history", d, len(win))
-		}
-		res.maxDist = max(res.maxDist, d)
-		for i := 0; i < length; i++ {
-			win = append(win, win[len(win)-d])
-		}
-	}
-}
+// tClOrder is the order of the code length code's lengths (RFC 1951
+// section 3.2.7), for streams built bit by bit.
+var tClOrder = flatetest.CodeLengthOrder
 
 // ---------------------------------------------------------------------------
 // A DEFLATE encoder with a window of any size, for a peer that must keep
@@ -427,17 +130,17 @@ func (w *tbitWriter) literal(sym int) {
 
 func (w *tbitWriter) match(length, dist int) {
 	i := 28
-	for tLenBase[i] > length {
+	for flatetest.LengthBase[i] > length {
 		i--
 	}
 	w.literal(257 + i)
-	w.bits(uint32(length-tLenBase[i]), tLenExtra[i])
+	w.bits(uint32(length-flatetest.LengthBase[i]), flatetest.LengthExtra[i])
 	j := 29
-	for tDistBase[j] > dist {
+	for flatetest.DistBase[j] > dist {
 		j--
 	}
 	w.code(uint32(j), 5)
-	w.bits(uint32(dist-tDistBase[j]), tDistExtr[j])
+	w.bits(uint32(dist-flatetest.DistBase[j]), flatetest.DistExtra[j])
 }
 
 // compress returns msg compressed as a permessage-deflate payload: one
@@ -585,65 +288,9 @@ func (d *peerDecoder) decode(payload []byte) ([]byte, error) {
 	return out, nil
 }
 
-// TestTinflate checks the test's own DEFLATE decoder against compress/flate
-// on random data at every level, with and without a dictionary and with
-// several flushes, and zeroBomb's hand-made block.
-func TestTinflate(t *testing.T) {
-	rng := rand.New(rand.NewSource(1))
-	for _, level := range []int{flate.HuffmanOnly, flate.NoCompression, 1, 2, 5, 6, 9} {
-		for _, n := range []int{0, 1, 100, 5000, 70000} {
-			for _, kind := range []string{"random", "mixed", "text"} {
-				var data []byte
-				switch kind {
-				case "random":
-					data = randomBytes(n, rng.Int63())
-				case "mixed":
-					data = mixedBinary(n, rng.Int63())
-				default:
-					data = jsonLike(n, rng.Int63())
-				}
-				dict := jsonLike(rng.Intn(40000), rng.Int63())
-				var buf bytes.Buffer
-				fw, _ := flate.NewWriterDict(&buf, level, dict)
-				var cuts []int
-				for i := 0; i < 3; i++ {
-					cuts = append(cuts, rng.Intn(n+1))
-				}
-				prev := 0
-				for _, c := range cuts {
-					if c > prev {
-						fw.Write(data[prev:c])
-						prev = c
-					}
-					fw.Flush()
-				}
-				fw.Write(data[prev:])
-				fw.Close()
-				res, err := tinflate(buf.Bytes(), dict)
-				if err != nil || !bytes.Equal(res.out, data) || !res.final || res.rest != 0 {
-					t.Fatalf("level %d, %d %s bytes: %v, %d bytes out, final %v, rest %d", level, n, kind, err, len(res.out), res.final, res.rest)
-				}
-				if res.maxDist > 32768 {
-					t.Fatalf("level %d: distance %d", level, res.maxDist)
-				}
-			}
-		}
-	}
-	// A sync-flushed stream with its tail put back ends at a block boundary;
-	// cut inside a block it is reported truncated.
-	var buf bytes.Buffer
-	fw, _ := flate.NewWriter(&buf, 6)
-	text := jsonLike(3000, 7)
-	fw.Write(text)
-	fw.Flush()
-	res, err := tinflate(buf.Bytes(), nil)
-	if err != nil || !bytes.Equal(res.out, text) || res.final {
-		t.Fatalf("sync-flushed stream: %v, %d bytes, final %v", err, len(res.out), res.final)
-	}
-	if _, err := tinflate(buf.Bytes()[:buf.Len()/2], nil); err == nil {
-		t.Fatal("a stream cut in half decoded without error")
-	}
-	// zeroBomb's hand-made block.
+// TestZeroBomb checks zeroBomb's hand-made block with compress/flate and
+// the reference decoder: it inflates to the zeros asked for.
+func TestZeroBomb(t *testing.T) {
 	for _, n := range []int{1, 2, 258, 259, 260, 100000} {
 		data := append(zeroBomb(n), pmdTail...)
 		out, err := io.ReadAll(flate.NewReader(bytes.NewReader(data)))
@@ -653,19 +300,6 @@ func TestTinflate(t *testing.T) {
 		if res, err := tinflate(data, nil); err != nil || !bytes.Equal(res.out, out) {
 			t.Fatalf("zeroBomb(%d) with tinflate: %d bytes, %v", n, len(res.out), err)
 		}
-	}
-	// A back-reference into the dictionary is measured from the end of the
-	// dictionary.
-	dict := randomBytes(1000, 3)
-	buf.Reset()
-	fw, _ = flate.NewWriterDict(&buf, 9, dict)
-	fw.Write(dict[:500])
-	fw.Flush()
-	if res, err := tinflate(buf.Bytes(), dict); err != nil || !bytes.Equal(res.out, dict[:500]) || res.maxDist != 1000 {
-		t.Fatalf("reference into the dictionary: %v, max distance %d, want 1000", err, res.maxDist)
-	}
-	if _, err := tinflate(buf.Bytes(), dict[1:]); err == nil {
-		t.Fatal("a reference before the start of the history decoded without error")
 	}
 }
 

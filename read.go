@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/f30c7f75/websocket/internal/flate"
 )
 
 // readBufSize is the size of a connection's read buffer. Payloads larger
@@ -65,7 +67,7 @@ type readState struct {
 	// A compressed message is gathered whole in zbuf, then inflated by zr;
 	// zout counts the bytes inflated.
 	zbuf []byte
-	zr   *inflater
+	zr   *flate.Reader
 	zout int64
 }
 
