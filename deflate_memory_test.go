@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -537,4 +538,115 @@ func TestDeflateGatherFramings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ---------------------------------------------------------------------------
+// The read limit applies to inflated bytes.
+
+// bytesConn is a net.Conn serving data once, then EOF; writes are dropped.
+type bytesConn struct {
+	utNopConn
+	r *bytes.Reader
+}
+
+func (c *bytesConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *bytesConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// deflateConn makes a Conn in the given role reading stream, with
+// permessage-deflate negotiated with default parameters.
+func deflateConn(client bool, nc net.Conn) *Conn {
+	c := newConn(nc, client, "", nil)
+	c.deflate = newCompression(deflateParams{serverBits: 15, clientBits: 15}, &CompressionOptions{}, client)
+	return c
+}
+
+// compressedFrame encodes payload as a compressed binary message in one
+// frame, masked as a client sends it.
+func compressedFrame(payload []byte, masked bool) []byte {
+	h := Header{Fin: true, Rsv1: true, Opcode: OpBinary, Length: int64(len(payload)), Masked: masked, Mask: [4]byte{7, 8, 9, 10}}
+	return encodeFrame(h, payload)
+}
+
+// TestDeflateBomb checks that a message inflating to 64 MiB, sent in
+// about 64 KiB, fails with 1009 under a 1 MiB read limit, and that reading
+// it allocates no more than the limit, the compressed message and a little
+// (256 KiB): inflated bytes count against the limit as they come, not once
+// the message is whole.
+func TestDeflateBomb(t *testing.T) {
+	const limit = 1 << 20
+	const slack = 256 << 10
+	payload := zeroBomb(64 << 20)
+	t.Logf("64 MiB of zeros compressed to %d bytes", len(payload))
+	stream := compressedFrame(payload, true)
+	ctx := context.Background()
+	// measure reads the bomb on a new Conn with the pools emptied (two
+	// collections), the collector off during the read. It keeps the least
+	// of three measurements, in case another goroutine allocates meanwhile.
+	measure := func(read func(c *Conn) error) (uint64, error) {
+		least := uint64(1 << 63)
+		var err error
+		for i := 0; i < 3; i++ {
+			c := deflateConn(false, &bytesConn{r: bytes.NewReader(stream)})
+			c.SetReadLimit(limit)
+			runtime.GC()
+			runtime.GC()
+			old := debug.SetGCPercent(-1)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			err = read(c)
+			runtime.ReadMemStats(&m1)
+			debug.SetGCPercent(old)
+			least = min(least, m1.TotalAlloc-m0.TotalAlloc)
+		}
+		return least, err
+	}
+	check := func(t *testing.T, alloc uint64, err error) {
+		t.Helper()
+		var pe *ProtocolError
+		if !errors.As(err, &pe) || pe.Code != StatusMessageTooBig {
+			t.Fatalf("got %v, want a ProtocolError with 1009", err)
+		}
+		// The compressed message is gathered whole before it is inflated
+		// (its size is bounded by the limit too), so it counts on top.
+		budget := uint64(limit + len(payload) + slack)
+		t.Logf("allocated %d KiB for a read limit of %d KiB (budget %d KiB)", alloc>>10, limit>>10, budget>>10)
+		if alloc > budget {
+			t.Errorf("allocated %d bytes reading the bomb, more than the %d-byte limit + the %d compressed bytes + %d", alloc, limit, len(payload), slack)
+		}
+	}
+	t.Run("ReadMessage", func(t *testing.T) {
+		alloc, err := measure(func(c *Conn) error {
+			_, msg, err := c.ReadMessage(ctx, nil)
+			if len(msg) > limit {
+				t.Errorf("ReadMessage returned %d bytes", len(msg))
+			}
+			return err
+		})
+		check(t, alloc, err)
+	})
+	t.Run("NextReader", func(t *testing.T) {
+		var n int64
+		alloc, err := measure(func(c *Conn) error {
+			_, r, err := c.NextReader(ctx)
+			if err != nil {
+				return err
+			}
+			n, err = io.Copy(io.Discard, r)
+			return err
+		})
+		check(t, alloc, err)
+		if n > limit {
+			t.Errorf("the reader gave %d bytes, past the limit", n)
+		}
+	})
+	// Under the default 32 MiB limit a message of up to the limit is read,
+	// whatever its compression ratio.
+	t.Run("within-limit", func(t *testing.T) {
+		c := deflateConn(false, &bytesConn{r: bytes.NewReader(compressedFrame(zeroBomb(4<<20), true))})
+		c.SetReadLimit(4 << 20)
+		_, msg, err := c.ReadMessage(ctx, nil)
+		if err != nil || len(msg) != 4<<20 || !bytes.Equal(msg, make([]byte, 4<<20)) {
+			t.Fatalf("%d bytes, %v", len(msg), err)
+		}
+	})
 }
