@@ -205,8 +205,21 @@ func (dc *dynamicCode) build(freq *blockFreq) (bits, fixedBits int) {
 	var all [maxNumLit + maxNumDist]uint8
 	copy(all[:], dc.lit.len[:dc.nlit])
 	copy(all[dc.nlit:], dc.dist.len[:dc.ndist])
-	lengths := all[:dc.nlit+dc.ndist]
 	var clFreq [19]int32
+	dc.runLengths(all[:dc.nlit+dc.ndist], &clFreq)
+	dc.clc.build(clFreq[:], 7, &dc.sc)
+	dc.ncl = 19
+	for dc.ncl > 4 && dc.clc.len[codeLengthOrder[dc.ncl-1]] == 0 {
+		dc.ncl--
+	}
+	return bits, fixedBits
+}
+
+// runLengths codes the code lengths as a dynamic block's header sends
+// them, into rle: runs of zeros as symbols 17 and 18, other lengths once
+// and then their repeats as 16. It counts the symbols in clFreq, for the
+// code length code.
+func (dc *dynamicCode) runLengths(lengths []uint8, clFreq *[19]int32) {
 	emit := func(sym, extra int) {
 		dc.rle[dc.nrle] = uint16(sym | extra<<5)
 		dc.nrle++
@@ -243,12 +256,6 @@ func (dc *dynamicCode) build(freq *blockFreq) (bits, fixedBits int) {
 			emit(int(v), 0)
 		}
 	}
-	dc.clc.build(clFreq[:], 7, &dc.sc)
-	dc.ncl = 19
-	for dc.ncl > 4 && dc.clc.len[codeLengthOrder[dc.ncl-1]] == 0 {
-		dc.ncl--
-	}
-	return bits, fixedBits
 }
 
 // clExtra is the number of extra bits after code length symbols 16, 17, 18.

@@ -50,7 +50,7 @@ func (t *huffTable) build(lengths []uint8) bool {
 	// the short codes of small messages cost little to lay out.
 	firstBits := min(maxLen, tableBits)
 	t.mask = 1<<firstBits - 1
-	var next [16]int
+	var next [16]int // the first code of each length
 	code := 0
 	for n := 1; n <= maxLen; n++ {
 		code <<= 1
@@ -66,31 +66,9 @@ func (t *huffTable) build(lengths []uint8) bool {
 	if maxLen == 0 {
 		return true
 	}
-
-	// Codes longer than tableBits: each second-level table is as large as
-	// the longest code under its first tableBits bits needs.
-	const mask = 1<<tableBits - 1
-	var subBits [1 << tableBits]uint8
 	if maxLen > tableBits {
-		pos := next
-		for _, n := range lengths {
-			if n > tableBits {
-				rev := reverseBits(pos[n], n)
-				pos[n]++
-				i := rev & mask
-				subBits[i] = max(subBits[i], n-tableBits)
-			}
-		}
-		off := 0
-		for i, sb := range subBits {
-			if sb > 0 {
-				t.first[i] = uint32(off)<<16 | uint32(sb)<<5 | entryLink
-				off += 1 << sb
-			}
-		}
-		t.sub = append(t.sub, make([]uint32, off)...)
+		t.linkSubTables(lengths, next)
 	}
-
 	for sym, n := range lengths {
 		if n == 0 {
 			continue
@@ -104,13 +82,37 @@ func (t *huffTable) build(lengths []uint8) bool {
 			}
 			continue
 		}
-		link := t.first[rev&mask]
+		link := t.first[rev&(1<<tableBits-1)]
 		sub := t.sub[link>>16 : link>>16+1<<(link>>5&0xf)]
 		for j := rev >> tableBits; j < len(sub); j += 1 << (n - tableBits) {
 			sub[j] = e
 		}
 	}
 	return true
+}
+
+// linkSubTables lays out the second-level tables of the codes longer than
+// tableBits, given the first code of each length, and links them from the
+// first level: each is as large as the longest code under its first
+// tableBits bits needs.
+func (t *huffTable) linkSubTables(lengths []uint8, next [16]int) {
+	const mask = 1<<tableBits - 1
+	var subBits [1 << tableBits]uint8
+	for _, n := range lengths {
+		if n > tableBits {
+			i := reverseBits(next[n], n) & mask
+			next[n]++
+			subBits[i] = max(subBits[i], n-tableBits)
+		}
+	}
+	off := 0
+	for i, sb := range subBits {
+		if sb > 0 {
+			t.first[i] = uint32(off)<<16 | uint32(sb)<<5 | entryLink
+			off += 1 << sb
+		}
+	}
+	t.sub = append(t.sub, make([]uint32, off)...)
 }
 
 // reverseBits returns the n low bits of code in reverse order: DEFLATE

@@ -376,6 +376,22 @@ func (f *Reader) readCodes() bool {
 	}
 	var all [maxNumLit + maxNumDist]uint8
 	lengths := all[:nlit+ndist]
+	if !f.readLengths(cl, lengths) {
+		return false
+	}
+	if !f.dynLit.build(lengths[:nlit]) || !f.dynDist.build(lengths[nlit:]) {
+		f.fail(ErrCorrupt)
+		return false
+	}
+	// Every block ends with its end-of-block code, so compress/flate waits
+	// for at least as many bits before each symbol.
+	f.dynLit.min = max(f.dynLit.min, uint(lengths[endOfBlock]))
+	return true
+}
+
+// readLengths reads the run-length coded code lengths of a dynamic block,
+// in the code length code cl, until lengths is full.
+func (f *Reader) readLengths(cl *huffTable, lengths []uint8) bool {
 	for i := 0; i < len(lengths); {
 		f.refill()
 		sym, ok := f.symbol(cl)
@@ -390,7 +406,7 @@ func (f *Reader) readCodes() bool {
 		var rep int
 		var fill uint8
 		switch sym {
-		case 16:
+		case 16: // the previous length again
 			if i == 0 {
 				f.fail(ErrCorrupt)
 				return false
@@ -417,12 +433,5 @@ func (f *Reader) readCodes() bool {
 			i++
 		}
 	}
-	if !f.dynLit.build(lengths[:nlit]) || !f.dynDist.build(lengths[nlit:]) {
-		f.fail(ErrCorrupt)
-		return false
-	}
-	// Every block ends with its end-of-block code, so compress/flate waits
-	// for at least as many bits before each symbol.
-	f.dynLit.min = max(f.dynLit.min, uint(lengths[endOfBlock]))
 	return true
 }
