@@ -3,17 +3,19 @@ package websocket
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"math"
 	"sync"
 	"sync/atomic"
 
-	"github.com/klauspost/compress/flate"
+	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/f30c7f75/websocket/internal/flate"
 )
 
 // This file holds the data path of permessage-deflate (RFC 7692 section 7.2):
-// compressing outgoing messages and inflating incoming ones.
+// compressing outgoing messages and inflating incoming ones. The DEFLATE
+// codec itself is in internal/flate.
 
 // deflateTail ends every sync-flushed DEFLATE stream. Section 7.2.1 removes
 // it from each compressed message; section 7.2.2 puts it back to inflate.
@@ -57,8 +59,8 @@ func newCompression(p deflateParams, o *CompressionOptions, client bool) *compre
 	return z
 }
 
-// compressor is a DEFLATE encoder: our deflater for level 1 and windows
-// under 15 bits, klauspost/compress's for levels 2 to 9.
+// compressor is a DEFLATE encoder: internal/flate's Writer for level 1 and
+// windows under 15 bits, klauspost/compress's for levels 2 to 9.
 type compressor interface {
 	io.Writer
 	// Flush encodes what was written and ends the output with an empty
@@ -81,13 +83,18 @@ func newFlateWriter(bits, level int, dst io.Writer) compressor {
 		return fw
 	}
 	if level == 1 {
-		return newDeflater(dst, bits)
+		fw, err := flate.NewWriter(dst, bits)
+		if err != nil {
+			// Negotiation keeps window bits from 8 to 15 (extension.go).
+			panic("websocket: " + err.Error())
+		}
+		return fw
 	}
 	return newKlauspost(dst, level)
 }
 
-func newKlauspost(dst io.Writer, level int) *flate.Writer {
-	fw, _ := flate.NewWriter(dst, level)
+func newKlauspost(dst io.Writer, level int) *kflate.Writer {
+	fw, _ := kflate.NewWriter(dst, level)
 	return fw
 }
 
@@ -97,7 +104,7 @@ func putFlateWriter(bits, level int, fw compressor) {
 }
 
 // coderLevel is the level that compressors of window bits are told apart
-// by: under 15 bits, only our deflater's.
+// by: under 15 bits, only internal/flate's.
 func coderLevel(bits, level int) int {
 	if bits < 15 {
 		return 1
@@ -219,7 +226,10 @@ const inflateBlock = 64 << 10
 
 var inflateBlocks = sync.Pool{New: func() any { return new([inflateBlock]byte) }}
 
-var errCorruptDeflate = errors.New("compressed message is not valid DEFLATE data")
+// inflaters pools the decoders of messages being inflated, each with its
+// 64 KiB window: a connection holds one only while it reads a compressed
+// message.
+var inflaters = sync.Pool{New: func() any { return flate.NewReader(nil, nil) }}
 
 // A compressed message is gathered whole before it is inflated. It starts
 // in r.zbuf, which grows by copying, as a small message's buffer does, up to
@@ -306,14 +316,15 @@ func (c *Conn) startInflate() {
 	if !z.readNoContext {
 		dict = z.received.window()
 	}
+	r.zr = inflaters.Get().(*flate.Reader)
 	switch {
 	case len(z.chunks) == 0 && len(r.zbuf) == 0:
 		// An empty payload is an empty message; it is not a DEFLATE
-		// stream, even with the tail put back.
-		r.zr = getInflater(r.zbuf, dict)
+		// stream, even with the tail put back, and inflates to nothing.
+		r.zr.Reset(nil, nil)
 	case len(z.chunks) == 0 && cap(r.zbuf)-len(r.zbuf) >= len(deflateTail):
 		r.zbuf = append(r.zbuf, deflateTail...)
-		r.zr = getInflater(r.zbuf, dict)
+		r.zr.Reset(r.zbuf, dict)
 	default:
 		// The tail goes at the end of the last chunk if it fits, or in a
 		// segment of its own.
@@ -326,17 +337,15 @@ func (c *Conn) startInflate() {
 		} else {
 			z.chunks = append(z.chunks, deflateTail)
 		}
-		r.zr = getSegmentsInflater(z.chunks, dict)
+		r.zr.ResetSegments(z.chunks, dict)
 	}
 	r.zout = 0
 	r.utf8 = utf8Validator{}
 }
 
-var errTruncatedDeflate = errors.New("compressed message ends inside a DEFLATE block")
-
 // inflate reads the next inflated bytes of the current message into p,
 // checking them against the read limit and, for text, UTF-8. It returns
-// io.EOF, with the inflater released, once the message is whole.
+// io.EOF, with its decoder back in the pool, once the message is whole.
 func (c *Conn) inflate(p []byte) (int, error) {
 	r := &c.r
 	if room := r.msgLimit - r.zout; room < int64(len(p)) {
@@ -369,7 +378,7 @@ func (c *Conn) inflate(p []byte) (int, error) {
 		return n, io.EOF
 	default:
 		c.endInflate()
-		return n, c.fail(StatusInvalidFramePayloadData, "%v", errCorruptDeflate)
+		return n, c.fail(StatusInvalidFramePayloadData, "compressed message: %v", err)
 	}
 }
 
@@ -377,7 +386,8 @@ func (c *Conn) inflate(p []byte) (int, error) {
 func (c *Conn) endInflate() {
 	r := &c.r
 	if r.zr != nil {
-		putInflater(r.zr)
+		r.zr.Reset(nil, nil) // not to keep the message's buffers
+		inflaters.Put(r.zr)
 		r.zr = nil
 	}
 	if z := c.deflate; len(z.chunks) > 0 {
@@ -526,11 +536,11 @@ func appendBlocks(out []byte, blocks []*[inflateBlock]byte, last int) []byte {
 // buffer of the limit as well.
 func (c *Conn) inflatedSize() int {
 	r := &c.r
-	read, total := r.zr.progress()
+	read, total := r.zr.Progress()
 	if read <= 0 {
 		return 0
 	}
-	out := float64(r.zout) + float64(r.zr.pending())
+	out := float64(r.zout) + float64(r.zr.Buffered())
 	est := out + float64(total-read)*min(out/float64(read), estimateRatio)
 	if limit := float64(r.msgLimit); est > limit+limit/8 {
 		return 0

@@ -3,12 +3,12 @@ package websocket
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -16,6 +16,9 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+
+	"github.com/f30c7f75/websocket/internal/flate"
+	"github.com/f30c7f75/websocket/internal/flate/flatetest"
 )
 
 // Memory used reading large compressed messages: what is allocated while
@@ -286,8 +289,7 @@ func TestInflatedSize(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/limit-%d", tc.name, tc.limit), func(t *testing.T) {
 			c := deflateConn(false, &bytesConn{r: bytes.NewReader(nil)})
 			c.r.msgLimit = tc.limit
-			c.r.zr = getInflater(append(bytes.Clone(tc.payload), deflateTail...), nil)
-			defer putInflater(c.r.zr)
+			c.r.zr = flate.NewReader(append(bytes.Clone(tc.payload), deflateTail...), nil)
 			buf := make([]byte, 1<<20)
 			n, err := io.ReadFull(c.r.zr, buf)
 			if err != nil {
@@ -377,144 +379,6 @@ func peakHeapDuring(f func()) uint64 {
 }
 
 // ---------------------------------------------------------------------------
-// The inflater reading a stream in segments.
-
-// readInflater reads f to its end, piece bytes at a time, and returns up to
-// max bytes and the error the stream ended with (nil for a good end).
-func readInflater(f *inflater, max, piece int) ([]byte, error) {
-	defer putInflater(f)
-	out := []byte{}
-	buf := make([]byte, piece)
-	for len(out) <= max {
-		n, err := f.Read(buf)
-		out = append(out, buf[:n]...)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	return out[:max], errLongerThanMax
-}
-
-var errLongerThanMax = errors.New("longer than max")
-
-// splitSizes cuts in into segments of the given sizes, over and over, the
-// last one taking what is left; none is empty.
-func splitSizes(in []byte, sizes []int) [][]byte {
-	var segs [][]byte
-	for i := 0; len(in) > 0; i++ {
-		n := min(sizes[i%len(sizes)], len(in))
-		segs = append(segs, in[:n])
-		in = in[n:]
-	}
-	return segs
-}
-
-// checkSegments checks that the inflater makes the same of in cut into
-// segs as of in whole: the same bytes, and the same end.
-func checkSegments(t *testing.T, name string, in, dict []byte, segs [][]byte) {
-	t.Helper()
-	const max = 4 << 20
-	want, wantErr := readInflater(getInflater(in, dict), max, 1000)
-	got, gotErr := readInflater(getSegmentsInflater(segs, dict), max, 1000)
-	if gotErr != wantErr || !bytes.Equal(got, want) {
-		t.Errorf("%s, in %d segments: %d bytes, %v; whole: %d bytes, %v", name, len(segs), len(got), gotErr, len(want), wantErr)
-	}
-}
-
-// storedStream encodes msg as DEFLATE stored blocks of up to size bytes,
-// none final, ending with the empty stored block of a sync flush.
-func storedStream(msg []byte, size int) []byte {
-	var out []byte
-	for {
-		n := min(size, len(msg))
-		out = append(out, 0)
-		out = binary.LittleEndian.AppendUint16(out, uint16(n))
-		out = binary.LittleEndian.AppendUint16(out, ^uint16(n))
-		out = append(out, msg[:n]...)
-		msg = msg[n:]
-		if n == 0 {
-			return out
-		}
-	}
-}
-
-// TestInflateSegments checks that the inflater makes the same of a stream
-// in segments as of the stream whole, for streams of every kind (stored,
-// fixed and dynamic codes, with and without a dictionary), valid, corrupt
-// and cut short, cut into segments of one byte, of a few bytes (so that a
-// 64-bit load, a stored block's header or a code spans several), and at
-// random.
-func TestInflateSegments(t *testing.T) {
-	type stream struct {
-		name     string
-		in, dict []byte
-	}
-	var streams []stream
-	for _, s := range inflateSamples() {
-		streams = append(streams, stream{s.name, s.in, s.dict})
-		for _, cut := range []int{1, 2, 5, len(s.in) / 2, len(s.in) - 5, len(s.in) - 1} {
-			if cut > 0 && cut < len(s.in) {
-				streams = append(streams, stream{fmt.Sprintf("%s cut at %d", s.name, cut), s.in[:cut], s.dict})
-			}
-		}
-	}
-	for name, in := range map[string][]byte{
-		"reserved block type":    {0x07},
-		"stored length mismatch": {0x00, 0x05, 0x00, 0x00, 0x00},
-		"truncated stored block": {0x00, 0x05, 0x00, 0xfa, 0xff, 'a', 'b'},
-		"ends inside fixed":      {0x02, 0x00, 0x00, 0xff, 0xff},
-		"distance beyond":        {0x03, 0x02},
-		"non-final end only":     {0x02, 0x00},
-		"stored then more":       append(storedStream([]byte("hello"), 3), 0x03, 0x00),
-		"zeros bomb":             append(zeroBomb(300000), deflateTail...),
-		"stored blocks":          storedStream(randomBytes(70000, 3), 1000),
-		"stored blocks of 7":     storedStream(randomBytes(500, 4), 7),
-	} {
-		streams = append(streams, stream{name, in, nil})
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range streams {
-		for _, sizes := range [][]int{{1}, {2, 1, 3}, {7}, {8}, {9}, {1, 15}, {4093}} {
-			checkSegments(t, fmt.Sprintf("%s, segments of %v", s.name, sizes), s.in, s.dict, splitSizes(s.in, sizes))
-		}
-		for range 4 {
-			var sizes []int
-			for range 16 {
-				sizes = append(sizes, 1+rng.IntN(1+rng.IntN(300)))
-			}
-			checkSegments(t, fmt.Sprintf("%s, segments of %v", s.name, sizes), s.in, s.dict, splitSizes(s.in, sizes))
-		}
-	}
-}
-
-// FuzzInflateSegments checks the inflater on any stream cut into segments
-// of any sizes against the same stream whole (which FuzzInflateDecoder
-// checks against compress/flate).
-func FuzzInflateSegments(f *testing.F) {
-	for _, s := range inflateSamples() {
-		f.Add(s.in, s.dict, []byte{1, 7, 8, 200})
-	}
-	f.Add(storedStream([]byte("hello, world"), 5), []byte{}, []byte{3, 1})
-	f.Add([]byte{0x00, 0x05, 0x00, 0xfa, 0xff, 'a', 'b'}, []byte{}, []byte{0})
-	f.Fuzz(func(t *testing.T, in, dict, cuts []byte) {
-		if len(in) == 0 {
-			return
-		}
-		sizes := []int{len(in)}
-		if len(cuts) > 0 {
-			sizes = sizes[:0]
-			for _, c := range cuts {
-				sizes = append(sizes, 1+int(c))
-			}
-		}
-		checkSegments(t, "stream", in, dict, splitSizes(in, sizes))
-	})
-}
-
-// ---------------------------------------------------------------------------
 // Gathering a compressed message in chunks.
 
 // framed encodes payload as one compressed binary message, masked as a
@@ -597,10 +461,10 @@ func TestDeflateGatherFramings(t *testing.T) {
 	// Stored blocks sized so that the payload is 128 KiB: the first frame
 	// fills r.zbuf's block and 36 KiB of a second, which the last frame
 	// fills.
-	brim := storedStream(randomBytes(128<<10-11, 7), 65535)
+	brim := flatetest.StoredBlocks(randomBytes(128<<10-11, 7), 65535)
 	brim = brim[:len(brim)-len(deflateTail)]
 	// And 64 KiB, filling r.zbuf alone in four frames.
-	brim64 := storedStream(randomBytes(64<<10-6, 8), 65535)
+	brim64 := flatetest.StoredBlocks(randomBytes(64<<10-6, 8), 65535)
 	brim64 = brim64[:len(brim64)-len(deflateTail)]
 	type message struct {
 		name   string
@@ -674,4 +538,115 @@ func TestDeflateGatherFramings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ---------------------------------------------------------------------------
+// The read limit applies to inflated bytes.
+
+// bytesConn is a net.Conn serving data once, then EOF; writes are dropped.
+type bytesConn struct {
+	utNopConn
+	r *bytes.Reader
+}
+
+func (c *bytesConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *bytesConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// deflateConn makes a Conn in the given role reading stream, with
+// permessage-deflate negotiated with default parameters.
+func deflateConn(client bool, nc net.Conn) *Conn {
+	c := newConn(nc, client, "", nil)
+	c.deflate = newCompression(deflateParams{serverBits: 15, clientBits: 15}, &CompressionOptions{}, client)
+	return c
+}
+
+// compressedFrame encodes payload as a compressed binary message in one
+// frame, masked as a client sends it.
+func compressedFrame(payload []byte, masked bool) []byte {
+	h := Header{Fin: true, Rsv1: true, Opcode: OpBinary, Length: int64(len(payload)), Masked: masked, Mask: [4]byte{7, 8, 9, 10}}
+	return encodeFrame(h, payload)
+}
+
+// TestDeflateBomb checks that a message inflating to 64 MiB, sent in
+// about 64 KiB, fails with 1009 under a 1 MiB read limit, and that reading
+// it allocates no more than the limit, the compressed message and a little
+// (256 KiB): inflated bytes count against the limit as they come, not once
+// the message is whole.
+func TestDeflateBomb(t *testing.T) {
+	const limit = 1 << 20
+	const slack = 256 << 10
+	payload := zeroBomb(64 << 20)
+	t.Logf("64 MiB of zeros compressed to %d bytes", len(payload))
+	stream := compressedFrame(payload, true)
+	ctx := context.Background()
+	// measure reads the bomb on a new Conn with the pools emptied (two
+	// collections), the collector off during the read. It keeps the least
+	// of three measurements, in case another goroutine allocates meanwhile.
+	measure := func(read func(c *Conn) error) (uint64, error) {
+		least := uint64(1 << 63)
+		var err error
+		for i := 0; i < 3; i++ {
+			c := deflateConn(false, &bytesConn{r: bytes.NewReader(stream)})
+			c.SetReadLimit(limit)
+			runtime.GC()
+			runtime.GC()
+			old := debug.SetGCPercent(-1)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			err = read(c)
+			runtime.ReadMemStats(&m1)
+			debug.SetGCPercent(old)
+			least = min(least, m1.TotalAlloc-m0.TotalAlloc)
+		}
+		return least, err
+	}
+	check := func(t *testing.T, alloc uint64, err error) {
+		t.Helper()
+		var pe *ProtocolError
+		if !errors.As(err, &pe) || pe.Code != StatusMessageTooBig {
+			t.Fatalf("got %v, want a ProtocolError with 1009", err)
+		}
+		// The compressed message is gathered whole before it is inflated
+		// (its size is bounded by the limit too), so it counts on top.
+		budget := uint64(limit + len(payload) + slack)
+		t.Logf("allocated %d KiB for a read limit of %d KiB (budget %d KiB)", alloc>>10, limit>>10, budget>>10)
+		if alloc > budget {
+			t.Errorf("allocated %d bytes reading the bomb, more than the %d-byte limit + the %d compressed bytes + %d", alloc, limit, len(payload), slack)
+		}
+	}
+	t.Run("ReadMessage", func(t *testing.T) {
+		alloc, err := measure(func(c *Conn) error {
+			_, msg, err := c.ReadMessage(ctx, nil)
+			if len(msg) > limit {
+				t.Errorf("ReadMessage returned %d bytes", len(msg))
+			}
+			return err
+		})
+		check(t, alloc, err)
+	})
+	t.Run("NextReader", func(t *testing.T) {
+		var n int64
+		alloc, err := measure(func(c *Conn) error {
+			_, r, err := c.NextReader(ctx)
+			if err != nil {
+				return err
+			}
+			n, err = io.Copy(io.Discard, r)
+			return err
+		})
+		check(t, alloc, err)
+		if n > limit {
+			t.Errorf("the reader gave %d bytes, past the limit", n)
+		}
+	})
+	// Under the default 32 MiB limit a message of up to the limit is read,
+	// whatever its compression ratio.
+	t.Run("within-limit", func(t *testing.T) {
+		c := deflateConn(false, &bytesConn{r: bytes.NewReader(compressedFrame(zeroBomb(4<<20), true))})
+		c.SetReadLimit(4 << 20)
+		_, msg, err := c.ReadMessage(ctx, nil)
+		if err != nil || len(msg) != 4<<20 || !bytes.Equal(msg, make([]byte, 4<<20)) {
+			t.Fatalf("%d bytes, %v", len(msg), err)
+		}
+	})
 }

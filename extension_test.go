@@ -22,8 +22,9 @@ import (
 // server) and the client's offer.
 
 // normParams reads a permessage-deflate element with the test's own parser
-// (pmdElement, deflate_test.go) and formats its parameters sorted, dropping
-// window bits of 15, which say nothing beyond their absence in a response.
+// (pmdElement, deflate_peer_test.go) and formats its parameters sorted,
+// dropping window bits of 15, which say nothing beyond their absence in a
+// response.
 // "-" stands for no element at all.
 func normParams(t testing.TB, exts []string) string {
 	t.Helper()

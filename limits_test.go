@@ -13,7 +13,7 @@ import (
 )
 
 // Tests of the limits that protect a connection from a hostile peer, beyond
-// the read limit (conn_test.go), the decompressed size (deflate_test.go)
+// the read limit (conn_test.go), the decompressed size (deflate_memory_test.go)
 // and the client's handshake limits (proxy_test.go).
 
 // limitsServe serves srv on a loopback listener until the test ends, and

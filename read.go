@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/f30c7f75/websocket/internal/flate"
 )
 
 // Defaults for the limits a Conn applies to what it reads.
@@ -77,7 +79,7 @@ type readState struct {
 	// A compressed message is gathered whole in zbuf, then inflated by zr;
 	// zout counts the bytes inflated.
 	zbuf []byte
-	zr   *inflater
+	zr   *flate.Reader
 	zout int64
 }
 
