@@ -86,12 +86,12 @@ func (c *utLoopConn) Write(p []byte) (int, error) { return len(p), nil }
 // 64 KiB so that small frames arrive many to a read as they would from a
 // socket.
 func utReadStream(payload []byte, masked bool) []byte {
-	h := Header{Fin: true, Opcode: OpBinary, Length: int64(len(payload))}
+	h := FrameHeader{Fin: true, Opcode: OpBinary, Length: int64(len(payload))}
 	if masked {
 		h.Masked = true
 		h.Mask = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 	}
-	frame := AppendHeader(nil, h)
+	frame := AppendFrameHeader(nil, h)
 	start := len(frame)
 	frame = append(frame, payload...)
 	if masked {
@@ -125,11 +125,11 @@ func utWriter(client bool) (*Conn, *utDiscardConn) {
 
 // utFrameSize is the encoded size of a single-frame message of n bytes.
 func utFrameSize(n int, masked bool) int64 {
-	return int64(len(AppendHeader(nil, Header{Length: int64(n), Masked: masked})) + n)
+	return int64(len(AppendFrameHeader(nil, FrameHeader{Length: int64(n), Masked: masked})) + n)
 }
 
 var (
-	utSinkHeader Header
+	utSinkHeader FrameHeader
 	utSinkInt    int
 	utSinkBytes  []byte
 )
@@ -138,20 +138,20 @@ var (
 // client sends them.
 var utHeaderCases = []struct {
 	name string
-	h    Header
+	h    FrameHeader
 }{
-	{"7bit", Header{Fin: true, Opcode: OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 100}},
-	{"16bit", Header{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1024}},
-	{"64bit", Header{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1 << 20}},
+	{"7bit", FrameHeader{Fin: true, Opcode: OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 100}},
+	{"16bit", FrameHeader{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1024}},
+	{"64bit", FrameHeader{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1 << 20}},
 }
 
 func BenchmarkHeaderAppend(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
-			buf := make([]byte, 0, MaxHeaderSize)
+			buf := make([]byte, 0, MaxFrameHeaderSize)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				utSinkBytes = AppendHeader(buf[:0], hc.h)
+				utSinkBytes = AppendFrameHeader(buf[:0], hc.h)
 			}
 		})
 	}
@@ -160,10 +160,10 @@ func BenchmarkHeaderAppend(b *testing.B) {
 func BenchmarkHeaderParse(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
-			enc := AppendHeader(nil, hc.h)
+			enc := AppendFrameHeader(nil, hc.h)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				h, n, err := ParseHeader(enc)
+				h, n, err := ParseFrameHeader(enc)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -176,7 +176,7 @@ func BenchmarkHeaderParse(b *testing.B) {
 func BenchmarkReadHeaderBufio(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
-			enc := AppendHeader(nil, hc.h)
+			enc := AppendFrameHeader(nil, hc.h)
 			var data []byte
 			for len(data) < 4096 {
 				data = append(data, enc...) // whole headers, so the stream stays aligned
@@ -184,7 +184,7 @@ func BenchmarkReadHeaderBufio(b *testing.B) {
 			br := bufio.NewReader(&utLoopConn{data: data})
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				h, err := ReadHeader(br)
+				h, err := ReadFrameHeader(br)
 				if err != nil {
 					b.Fatal(err)
 				}

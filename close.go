@@ -94,7 +94,7 @@ func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) err
 	var payload [MaxControlPayload]byte
 	p := AppendClosePayload(payload[:0], code, reason)
 	c.nc.SetWriteDeadline(deadline)
-	if n, err := c.writeFrameLocked(Header{Fin: true, Opcode: OpClose}, p, nil); err != nil {
+	if n, err := c.writeFrameLocked(FrameHeader{Fin: true, Opcode: OpClose}, p, nil); err != nil {
 		return c.writeFailed(ctx, n, err)
 	}
 	return nil
@@ -237,11 +237,11 @@ func (c *Conn) drainUntilClose(deadline time.Time) error {
 		if err := r.fill(2); err != nil {
 			return err
 		}
-		n := headerSize(r.buf[r.r+1])
+		n := frameHeaderSize(r.buf[r.r+1])
 		if err := r.fill(n); err != nil {
 			return err
 		}
-		h, _, err := ParseHeader(r.buf[r.r : r.r+n])
+		h, _, err := ParseFrameHeader(r.buf[r.r : r.r+n])
 		if err != nil {
 			return protocolErr(StatusProtocolError, "%v", err)
 		}

@@ -95,7 +95,8 @@ func confClosing(cs *[]confCase) {
 	confClosePayloads(cs, c)
 }
 
-// confClosePayloads adds the cases of category 7 on the structure of close frames: payload lengths, codes and reasons.
+// confClosePayloads adds the cases of category 7 on the structure of close
+// frames: payload lengths, codes and reasons.
 func confClosePayloads(cs *[]confCase, c *confCat) {
 	// Close frame structure.
 	c = newConfCat(cs, "7.3")

@@ -128,7 +128,8 @@ func confFragmentation(cs *[]confCase) {
 	confFragmentationOwn(cs, c)
 }
 
-// confFragmentationOwn adds the cases of category 5 on the messages the package fragments itself.
+// confFragmentationOwn adds the cases of category 5 on the messages the package
+// fragments itself.
 func confFragmentationOwn(cs *[]confCase, c *confCat) {
 	// Our own.
 	c.add("text message of 1000 one-byte fragments in one write: echoed whole", func(x *confScript) {
@@ -188,7 +189,8 @@ func confFragmentationOwn(cs *[]confCase, c *confCat) {
 	confFragmentationPings(cs, c)
 }
 
-// confFragmentationPings adds the cases of category 5 with control frames between many fragments and fragments of several messages back to back.
+// confFragmentationPings adds the cases of category 5 with control frames
+// between many fragments and fragments of several messages back to back.
 func confFragmentationPings(cs *[]confCase, c *confCat) {
 	c.add("text in ten fragments with a ping after each of the first nine, one write: nine pongs in order, then the echo", func(x *confScript) {
 		var b []byte

@@ -63,16 +63,16 @@ func confFraming(cs *[]confCase) {
 	// and a client on a masked one.
 	c := newConfCat(cs, "1.3")
 	c.add("text frame masked as the other role would (5.1): 1002, no echo", func(x *confScript) {
-		x.write(x.wrongMaskFrame(Header{Fin: true, Opcode: OpText}, []byte("masked wrongly")))
+		x.write(x.wrongMaskFrame(FrameHeader{Fin: true, Opcode: OpText}, []byte("masked wrongly")))
 		x.fails(StatusProtocolError)
 	})
 	c.add("ping masked as the other role would (5.1): 1002, no pong", func(x *confScript) {
-		x.write(x.wrongMaskFrame(Header{Fin: true, Opcode: OpPing}, []byte("masked wrongly")))
+		x.write(x.wrongMaskFrame(FrameHeader{Fin: true, Opcode: OpPing}, []byte("masked wrongly")))
 		x.fails(StatusProtocolError)
 	})
 	c.add("fragmented text whose continuation is masked as the other role would (5.1): 1002, no echo", func(x *confScript) {
 		x.write(x.frame(false, OpText, []byte("first half, ")),
-			x.wrongMaskFrame(Header{Fin: true, Opcode: OpContinuation}, []byte("second half masked wrongly")))
+			x.wrongMaskFrame(FrameHeader{Fin: true, Opcode: OpContinuation}, []byte("second half masked wrongly")))
 		x.fails(StatusProtocolError)
 	})
 
@@ -256,13 +256,13 @@ func confReservedBits(cs *[]confCase) {
 	c := newConfCat(cs, "3")
 	hello := []byte("Hello, world!")
 	c.add("text frame with RSV=1, no extension negotiated (5.2): 1002, no echo", func(x *confScript) {
-		x.write(x.hframe(rsv(Header{Fin: true, Opcode: OpText}, 1), hello))
+		x.write(x.hframe(rsv(FrameHeader{Fin: true, Opcode: OpText}, 1), hello))
 		x.fails(StatusProtocolError)
 	})
 	threeFrames := func(x *confScript, v int) [][]byte {
 		return [][]byte{
 			x.frame(true, OpText, hello),
-			x.hframe(rsv(Header{Fin: true, Opcode: OpText}, v), hello),
+			x.hframe(rsv(FrameHeader{Fin: true, Opcode: OpText}, v), hello),
 			x.frame(true, OpPing, []byte("no pong")),
 		}
 	}
@@ -282,15 +282,15 @@ func confReservedBits(cs *[]confCase) {
 		x.fails(StatusProtocolError)
 	})
 	c.add("binary frame with RSV=5: 1002, no echo", func(x *confScript) {
-		x.write(x.hframe(rsv(Header{Fin: true, Opcode: OpBinary}, 5), []byte{0, 1, 2, 3, 4, 5, 6, 7}))
+		x.write(x.hframe(rsv(FrameHeader{Fin: true, Opcode: OpBinary}, 5), []byte{0, 1, 2, 3, 4, 5, 6, 7}))
 		x.fails(StatusProtocolError)
 	})
 	c.add("ping with RSV=6: 1002, no pong", func(x *confScript) {
-		x.write(x.hframe(rsv(Header{Fin: true, Opcode: OpPing}, 6), hello))
+		x.write(x.hframe(rsv(FrameHeader{Fin: true, Opcode: OpPing}, 6), hello))
 		x.fails(StatusProtocolError)
 	})
 	c.add("close 1000 with RSV=7: 1002, not an echo of 1000", func(x *confScript) {
-		x.write(x.hframe(rsv(Header{Fin: true, Opcode: OpClose}, 7), closePayload(StatusNormalClosure, "")))
+		x.write(x.hframe(rsv(FrameHeader{Fin: true, Opcode: OpClose}, 7), closePayload(StatusNormalClosure, "")))
 		x.fails(StatusProtocolError)
 	})
 
@@ -317,7 +317,7 @@ func confReservedBits(cs *[]confCase) {
 				if k.op == OpContinuation {
 					x.send(false, OpText, []byte("a fragmented message "))
 				}
-				hdr, payload := split(x.hframe(rsv(Header{Fin: true, Opcode: k.op}, v), k.payload), len(k.payload))
+				hdr, payload := split(x.hframe(rsv(FrameHeader{Fin: true, Opcode: k.op}, v), k.payload), len(k.payload))
 				x.write(hdr)
 				x.failsFast(StatusProtocolError, payload, x.frame(true, OpPing, []byte("no pong")))
 			})

@@ -113,8 +113,8 @@ func confLimits(cs *[]confCase) {
 		desc:  "default read limit (32 MiB): the header of a 32 MiB + 1 message, alone: 1009 before any payload is sent",
 		setup: func(c *Conn) { c.SetCloseTimeout(500 * time.Millisecond) }, // the payload never comes
 		run: func(x *confScript) {
-			h := Header{Fin: true, Opcode: OpBinary, Length: DefaultReadLimit + 1, Masked: x.p.client, Mask: confMaskKey}
-			x.write(AppendHeader(nil, h))
+			h := FrameHeader{Fin: true, Opcode: OpBinary, Length: DefaultReadLimit + 1, Masked: x.p.client, Mask: confMaskKey}
+			x.write(AppendFrameHeader(nil, h))
 			x.expectCloseWithin(StatusMessageTooBig, confFailFast)
 			x.afterClose(x.frame(true, OpClose, closePayload(StatusMessageTooBig, "")))
 			if !x.serverUnderTest() {

@@ -173,7 +173,7 @@ func (x *confScript) serverUnderTest() bool { return x.s.name == "server" }
 
 // hframe encodes a frame with header h and payload as the raw peer sends
 // it: masked when it plays the client. The length is the payload's.
-func (x *confScript) hframe(h Header, payload []byte) []byte {
+func (x *confScript) hframe(h FrameHeader, payload []byte) []byte {
 	h.Length = int64(len(payload))
 	h.Masked = x.p.client
 	if h.Masked {
@@ -184,12 +184,12 @@ func (x *confScript) hframe(h Header, payload []byte) []byte {
 
 // frame encodes a frame with no reserved bits.
 func (x *confScript) frame(fin bool, op Opcode, payload []byte) []byte {
-	return x.hframe(Header{Fin: fin, Opcode: op}, payload)
+	return x.hframe(FrameHeader{Fin: fin, Opcode: op}, payload)
 }
 
 // wrongMaskFrame encodes a frame masked as the other role would: masked
 // from a server, unmasked from a client.
-func (x *confScript) wrongMaskFrame(h Header, payload []byte) []byte {
+func (x *confScript) wrongMaskFrame(h FrameHeader, payload []byte) []byte {
 	h.Length = int64(len(payload))
 	h.Masked = !x.p.client
 	if h.Masked {
@@ -294,7 +294,7 @@ func (x *confScript) afterClose(parts ...[]byte) {
 // nextWithin reads the package's next frame, giving its header d to come,
 // and checks what every frame must respect: masking by role (readFrame),
 // no reserved bits or opcodes, and control frames whole and short.
-func (x *confScript) nextWithin(d time.Duration) (Header, []byte, error) {
+func (x *confScript) nextWithin(d time.Duration) (FrameHeader, []byte, error) {
 	h, p, err := x.p.readFrameWithin(d)
 	if err != nil {
 		return h, p, err
@@ -311,7 +311,7 @@ func (x *confScript) nextWithin(d time.Duration) (Header, []byte, error) {
 }
 
 // next is nextWithin with peerTimeout, failing the test on a read error.
-func (x *confScript) next() (Header, []byte) {
+func (x *confScript) next() (FrameHeader, []byte) {
 	x.t.Helper()
 	h, p, err := x.nextWithin(peerTimeout)
 	if err != nil {
@@ -330,7 +330,7 @@ func (x *confScript) expectMessage(op Opcode, want []byte) {
 
 // expectMessageFrom is expectMessage when its first frame, h and p, has
 // been read already.
-func (x *confScript) expectMessageFrom(h Header, p []byte, op Opcode, want []byte) {
+func (x *confScript) expectMessageFrom(h FrameHeader, p []byte, op Opcode, want []byte) {
 	x.t.Helper()
 	var got []byte
 	for first := true; ; first = false {
@@ -366,7 +366,7 @@ func (x *confScript) expectPong(payload []byte) {
 // checkClose checks that h and p make a well-formed close frame (section
 // 5.5.1: no 1-byte payload, a code that may be sent, a UTF-8 reason) and
 // returns its code (0 for an empty payload) and reason.
-func (x *confScript) checkClose(h Header, p []byte, want StatusCode) (StatusCode, string) {
+func (x *confScript) checkClose(h FrameHeader, p []byte, want StatusCode) (StatusCode, string) {
 	x.t.Helper()
 	if h.Opcode != OpClose {
 		x.t.Fatalf("got %s, want a close frame with %v", confDescribe(h, p), want)
@@ -525,7 +525,7 @@ func confBit(b bool) int {
 	return 0
 }
 
-func confDescribe(h Header, p []byte) string {
+func confDescribe(h FrameHeader, p []byte) string {
 	return fmt.Sprintf("a %v frame (fin=%v, %d bytes: %s)", h.Opcode, h.Fin, len(p), confShow(p))
 }
 
@@ -572,7 +572,7 @@ func confASCII(n int) []byte {
 }
 
 // rsv sets the reserved bits of h from the 3-bit value v (RSV1 is 4).
-func rsv(h Header, v int) Header {
+func rsv(h FrameHeader, v int) FrameHeader {
 	h.Rsv1, h.Rsv2, h.Rsv3 = v&4 != 0, v&2 != 0, v&1 != 0
 	return h
 }

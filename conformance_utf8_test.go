@@ -307,7 +307,8 @@ func confUTF8(cs *[]confCase) {
 	confUTF8Vectors(cs, c)
 }
 
-// confUTF8Vectors adds the cases of category 6 that take each test vector, whole and split at every byte, and fail fast inside frames.
+// confUTF8Vectors adds the cases of category 6 that take each test vector,
+// whole and split at every byte, and fail fast inside frames.
 func confUTF8Vectors(cs *[]confCase, c *confCat) {
 	// The stress test, a case per vector.
 	for gi, g := range confKuhn() {

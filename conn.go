@@ -56,7 +56,7 @@ type Conn struct {
 	writerGen atomic.Uint64      // the writerHandle that may use writer; 0 for none
 	wseq      uint64             // writerHandles made so far; guarded by msgSem
 	wslab     slab[writerHandle] // guarded by msgSem
-	hdr       [MaxHeaderSize]byte
+	hdr       [MaxFrameHeaderSize]byte
 	closeSent bool // guarded by frameSem
 	client    bool
 

@@ -21,7 +21,7 @@ func TestFramingViolations(t *testing.T) {
 		bytes func(p *rawPeer) []byte
 		code  StatusCode
 	}
-	frame := func(h0 Header, payload []byte) func(p *rawPeer) []byte {
+	frame := func(h0 FrameHeader, payload []byte) func(p *rawPeer) []byte {
 		return func(p *rawPeer) []byte {
 			h := h0
 			if p.client {
@@ -51,36 +51,36 @@ func TestFramingViolations(t *testing.T) {
 		}
 	}
 	cases := []tc{
-		{"rsv1", frame(Header{Fin: true, Rsv1: true, Opcode: OpText, Length: 2}, []byte("hi")), StatusProtocolError},
-		{"rsv2", frame(Header{Fin: true, Rsv2: true, Opcode: OpText, Length: 2}, []byte("hi")), StatusProtocolError},
-		{"rsv3", frame(Header{Fin: true, Rsv3: true, Opcode: OpBinary, Length: 2}, []byte("hi")), StatusProtocolError},
-		{"rsv-on-ping", frame(Header{Fin: true, Rsv1: true, Opcode: OpPing}, nil), StatusProtocolError},
-		{"control-too-long", frame(Header{Fin: true, Opcode: OpPing, Length: 126}, make([]byte, 126)), StatusProtocolError},
-		{"fragmented-ping", frame(Header{Opcode: OpPing, Length: 1}, []byte("x")), StatusProtocolError},
-		{"fragmented-close", frame(Header{Opcode: OpClose, Length: 2}, []byte{3, 232}), StatusProtocolError},
-		{"continuation-without-start", frame(Header{Fin: true, Opcode: OpContinuation, Length: 2}, []byte("hi")), StatusProtocolError},
+		{"rsv1", frame(FrameHeader{Fin: true, Rsv1: true, Opcode: OpText, Length: 2}, []byte("hi")), StatusProtocolError},
+		{"rsv2", frame(FrameHeader{Fin: true, Rsv2: true, Opcode: OpText, Length: 2}, []byte("hi")), StatusProtocolError},
+		{"rsv3", frame(FrameHeader{Fin: true, Rsv3: true, Opcode: OpBinary, Length: 2}, []byte("hi")), StatusProtocolError},
+		{"rsv-on-ping", frame(FrameHeader{Fin: true, Rsv1: true, Opcode: OpPing}, nil), StatusProtocolError},
+		{"control-too-long", frame(FrameHeader{Fin: true, Opcode: OpPing, Length: 126}, make([]byte, 126)), StatusProtocolError},
+		{"fragmented-ping", frame(FrameHeader{Opcode: OpPing, Length: 1}, []byte("x")), StatusProtocolError},
+		{"fragmented-close", frame(FrameHeader{Opcode: OpClose, Length: 2}, []byte{3, 232}), StatusProtocolError},
+		{"continuation-without-start", frame(FrameHeader{Fin: true, Opcode: OpContinuation, Length: 2}, []byte("hi")), StatusProtocolError},
 		{"new-message-inside-fragmented", seq(
-			frame(Header{Opcode: OpText, Length: 2}, []byte("hi")),
-			frame(Header{Fin: true, Opcode: OpText, Length: 2}, []byte("hi"))), StatusProtocolError},
+			frame(FrameHeader{Opcode: OpText, Length: 2}, []byte("hi")),
+			frame(FrameHeader{Fin: true, Opcode: OpText, Length: 2}, []byte("hi"))), StatusProtocolError},
 		{"binary-inside-fragmented-text", seq(
-			frame(Header{Opcode: OpText, Length: 2}, []byte("hi")),
-			frame(Header{Fin: true, Opcode: OpBinary, Length: 2}, []byte("hi"))), StatusProtocolError},
+			frame(FrameHeader{Opcode: OpText, Length: 2}, []byte("hi")),
+			frame(FrameHeader{Fin: true, Opcode: OpBinary, Length: 2}, []byte("hi"))), StatusProtocolError},
 		{"length-126-form-holding-125", raw(0x82, 126, 0, 125), StatusProtocolError},
 		{"length-127-form-holding-65535", raw(0x82, 127, 0, 0, 0, 0, 0, 0, 0xff, 0xff), StatusProtocolError},
 		{"length-top-bit-set", raw(0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 1), StatusProtocolError},
-		{"close-1-byte", frame(Header{Fin: true, Opcode: OpClose, Length: 1}, []byte{3}), StatusProtocolError},
-		{"close-reason-not-utf8", frame(Header{Fin: true, Opcode: OpClose, Length: 4}, []byte{3, 232, 0xff, 0xfe}), StatusInvalidFramePayloadData},
-		{"text-not-utf8", frame(Header{Fin: true, Opcode: OpText, Length: 3}, []byte{'a', 0xc0, 0x80}), StatusInvalidFramePayloadData},
-		{"text-ends-inside-sequence", frame(Header{Fin: true, Opcode: OpText, Length: 2}, []byte{'a', 0xe2}), StatusInvalidFramePayloadData},
+		{"close-1-byte", frame(FrameHeader{Fin: true, Opcode: OpClose, Length: 1}, []byte{3}), StatusProtocolError},
+		{"close-reason-not-utf8", frame(FrameHeader{Fin: true, Opcode: OpClose, Length: 4}, []byte{3, 232, 0xff, 0xfe}), StatusInvalidFramePayloadData},
+		{"text-not-utf8", frame(FrameHeader{Fin: true, Opcode: OpText, Length: 3}, []byte{'a', 0xc0, 0x80}), StatusInvalidFramePayloadData},
+		{"text-ends-inside-sequence", frame(FrameHeader{Fin: true, Opcode: OpText, Length: 2}, []byte{'a', 0xe2}), StatusInvalidFramePayloadData},
 		{"text-fragments-end-inside-sequence", seq(
-			frame(Header{Opcode: OpText, Length: 2}, []byte{'a', 0xe2}),
-			frame(Header{Fin: true, Opcode: OpContinuation, Length: 1}, []byte{0x82})), StatusInvalidFramePayloadData},
+			frame(FrameHeader{Opcode: OpText, Length: 2}, []byte{'a', 0xe2}),
+			frame(FrameHeader{Fin: true, Opcode: OpContinuation, Length: 1}, []byte{0x82})), StatusInvalidFramePayloadData},
 	}
 	for _, op := range []Opcode{3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf} {
-		cases = append(cases, tc{fmt.Sprintf("reserved-opcode-%#x", byte(op)), frame(Header{Fin: true, Opcode: op}, nil), StatusProtocolError})
+		cases = append(cases, tc{fmt.Sprintf("reserved-opcode-%#x", byte(op)), frame(FrameHeader{Fin: true, Opcode: op}, nil), StatusProtocolError})
 	}
 	for _, code := range []int{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
-		cases = append(cases, tc{fmt.Sprintf("close-code-%d", code), frame(Header{Fin: true, Opcode: OpClose, Length: 2}, []byte{byte(code >> 8), byte(code)}), StatusProtocolError})
+		cases = append(cases, tc{fmt.Sprintf("close-code-%d", code), frame(FrameHeader{Fin: true, Opcode: OpClose, Length: 2}, []byte{byte(code >> 8), byte(code)}), StatusProtocolError})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestFramingViolations(t *testing.T) {
 // unmasked frame, a client on a masked one.
 func TestWrongMasking(t *testing.T) {
 	bothSides(t, nil, nil, func(t *testing.T, s side) {
-		h := Header{Fin: true, Opcode: OpText, Length: 2, Masked: !s.peer.client, Mask: [4]byte{9, 9, 9, 9}}
+		h := FrameHeader{Fin: true, Opcode: OpText, Length: 2, Masked: !s.peer.client, Mask: [4]byte{9, 9, 9, 9}}
 		s.peer.write(encodeFrame(h, []byte("hi")))
 		finishFailure(t, s, StatusProtocolError)
 	})
@@ -136,8 +136,8 @@ func TestReadLimit(t *testing.T) {
 		// for it after the close timeout.
 		setup := func(c *Conn) { c.SetCloseTimeout(200 * time.Millisecond) }
 		bothSides(t, setup, nil, func(t *testing.T, s side) {
-			h := Header{Fin: true, Opcode: OpBinary, Length: 1 << 62, Masked: s.peer.client}
-			s.peer.write(AppendHeader(nil, h))
+			h := FrameHeader{Fin: true, Opcode: OpBinary, Length: 1 << 62, Masked: s.peer.client}
+			s.peer.write(AppendFrameHeader(nil, h))
 			s.peer.expectClose(StatusMessageTooBig)
 			s.peer.expectTCPClosed()
 			var pe *ProtocolError
@@ -611,7 +611,7 @@ func TestClientMasksWithFreshKeys(t *testing.T) {
 	keys := make(map[[4]byte]bool)
 	for i := 0; i < 50; i++ {
 		cu.peer.nc.SetReadDeadline(time.Now().Add(peerTimeout))
-		h, err := ReadHeader(cu.peer.br)
+		h, err := ReadFrameHeader(cu.peer.br)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -335,7 +335,7 @@ func TestFailStopsReading(t *testing.T) {
 	}
 	defer nc.Close()
 	peer := handshakeRaw(t, nc, ln.Addr().String())
-	peer.write(AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: 8 << 30, Masked: true}))
+	peer.write(AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpBinary, Length: 8 << 30, Masked: true}))
 	flooded := make(chan int64, 1)
 	go func() {
 		chunk := make([]byte, 64<<10)
@@ -587,12 +587,12 @@ func (c *scriptConn) Write(p []byte) (int, error) {
 // frames and fail the connection with 1002 (found by the harness over
 // HTTP/2, where the Close of a SendQueue giving up raced the reader).
 func TestCloseDrainStopsReads(t *testing.T) {
-	frame := AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: 100})
+	frame := AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpBinary, Length: 100})
 	nc := &scriptConn{reads: [][]byte{
 		append(frame, make([]byte, 10)...), // the header and 10 bytes of 100
 		nil,                                // the deadline passes
 		bytes.Repeat([]byte{0xff}, 90),     // the rest, not frames
-		AppendHeader(nil, Header{Fin: true, Opcode: OpClose}),
+		AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpClose}),
 	}}
 	c := newConn(nc, true, "", nil)
 	if err := c.Close(StatusNormalClosure, ""); !errors.Is(err, errCloseTimeout) {
@@ -612,11 +612,11 @@ func TestFragmentedMessageMemory(t *testing.T) {
 	const size = 8 << 20
 	var stream bytes.Buffer
 	for sent := 0; sent < size; sent += 16 << 10 {
-		h := Header{Fin: sent+16<<10 >= size, Opcode: OpContinuation, Length: 16 << 10}
+		h := FrameHeader{Fin: sent+16<<10 >= size, Opcode: OpContinuation, Length: 16 << 10}
 		if sent == 0 {
 			h.Opcode = OpBinary
 		}
-		stream.Write(AppendHeader(nil, h))
+		stream.Write(AppendFrameHeader(nil, h))
 		stream.Write(make([]byte, 16<<10))
 	}
 	c := newConn(&bytesConn{r: bytes.NewReader(stream.Bytes())}, true, "", nil)

@@ -261,7 +261,7 @@ func TestDeflateConnMemory(t *testing.T) {
 			if mode.compress {
 				stream = append(stream, compressedFrame(enc.compress(m), true)...)
 			} else {
-				stream = append(stream, encodeFrame(Header{Fin: true, Opcode: OpBinary, Length: int64(len(m)), Masked: true}, m)...)
+				stream = append(stream, encodeFrame(FrameHeader{Fin: true, Opcode: OpBinary, Length: int64(len(m)), Masked: true}, m)...)
 			}
 		}
 		p := deflateParams{serverNoContext: mode.noCtx, clientNoContext: mode.noCtx, serverBits: mode.bits, clientBits: mode.bits}

@@ -196,7 +196,7 @@ func TestDeflateReceiveFailures(t *testing.T) {
 		}, StatusProtocolError},
 		{"rsv2-on-compressed", nil, func(z *zpeer) {
 			p := z.enc.compress(z.t, []byte("hello"))
-			h := Header{Fin: true, Rsv1: true, Rsv2: true, Opcode: OpText, Length: int64(len(p)), Masked: z.client, Mask: [4]byte{1, 2, 3, 4}}
+			h := FrameHeader{Fin: true, Rsv1: true, Rsv2: true, Opcode: OpText, Length: int64(len(p)), Masked: z.client, Mask: [4]byte{1, 2, 3, 4}}
 			z.write(encodeFrame(h, p))
 		}, StatusProtocolError},
 		{"reserved-block-type", nil, func(z *zpeer) {

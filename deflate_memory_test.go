@@ -68,7 +68,7 @@ func newLargeMessage(tb testing.TB, msg []byte) *largeMessage {
 	}
 	m := &largeMessage{msg: msg, frames: nc.out.Bytes()}
 	for rest := m.frames; len(rest) > 0; {
-		h, n, err := ParseHeader(rest)
+		h, n, err := ParseFrameHeader(rest)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -119,17 +119,17 @@ func poolSlack(frames int) uint64 {
 	return 0
 }
 
-// TestDeflateLargeMessageMemory reads a 48 MiB message (12 MiB under the
-// race detector), compressed to about half, and checks that ReadMessage allocates no more than the compressed
-// message (C), the inflated one (U), the margin of the estimate of U
-// (U/inflateMargin), the blocks inflated before it (estimateAfter) and
-// largeSlack, whether the message arrives in the 16 KiB frames our client
-// sends or in one frame, and with the read limit just above the message or
-// as high as it goes; and that NextReader, which hands the inflated bytes
-// over as they come, allocates no more than C and largeSlack. Before the
-// message was gathered in chunks and its size estimated, ReadMessage
-// allocated 2 (one frame) to 3 (16 KiB frames) times C + U, and NextReader
-// 2 to 5 times C.
+// TestDeflateLargeMessageMemory reads a 48 MiB message (12 MiB under the race
+// detector), compressed to about half, and checks that ReadMessage allocates no
+// more than the compressed message (C), the inflated one (U), the margin of the
+// estimate of U (U/inflateMargin), the blocks inflated before it
+// (estimateAfter) and largeSlack, whether the message arrives in the 16 KiB
+// frames our client sends or in one frame, and with the read limit just above
+// the message or as high as it goes; and that NextReader, which hands the
+// inflated bytes over as they come, allocates no more than C and largeSlack.
+// Before the message was gathered in chunks and its size estimated, ReadMessage
+// allocated 2 (one frame) to 3 (16 KiB frames) times C + U, and NextReader 2 to
+// 5 times C.
 func TestDeflateLargeMessageMemory(t *testing.T) {
 	size := 48 << 20
 	if poolsDropItems() {
@@ -245,7 +245,7 @@ func TestDeflateSkewedMessage(t *testing.T) {
 func TestDeflateGatherFollowsArrival(t *testing.T) {
 	const announced = 1 << 30
 	for _, sent := range []int{100, 100 << 10, 3 << 20} {
-		h := Header{Fin: true, Rsv1: true, Opcode: OpBinary, Length: announced, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
+		h := FrameHeader{Fin: true, Rsv1: true, Opcode: OpBinary, Length: announced, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
 		stream := encodeFrame(h, randomBytes(sent, 1))
 		alloc, err := allocatedReading(stream, 2*announced, func(c *Conn) error {
 			_, _, err := c.ReadMessage(context.Background(), nil)
@@ -388,7 +388,7 @@ func framed(payload []byte, sizes []int) []byte {
 	var out []byte
 	op, rsv1 := OpBinary, true
 	for i, n := range sizes {
-		h := Header{Fin: i == len(sizes)-1, Rsv1: rsv1, Opcode: op, Length: int64(n), Masked: true, Mask: [4]byte{1, 2, 3, 4}}
+		h := FrameHeader{Fin: i == len(sizes)-1, Rsv1: rsv1, Opcode: op, Length: int64(n), Masked: true, Mask: [4]byte{1, 2, 3, 4}}
 		out = append(out, encodeFrame(h, payload[:n])...)
 		payload = payload[n:]
 		op, rsv1 = OpContinuation, false
@@ -563,7 +563,7 @@ func deflateConn(client bool, nc net.Conn) *Conn {
 // compressedFrame encodes payload as a compressed binary message in one
 // frame, masked as a client sends it.
 func compressedFrame(payload []byte, masked bool) []byte {
-	h := Header{Fin: true, Rsv1: true, Opcode: OpBinary, Length: int64(len(payload)), Masked: masked, Mask: [4]byte{7, 8, 9, 10}}
+	h := FrameHeader{Fin: true, Rsv1: true, Opcode: OpBinary, Length: int64(len(payload)), Masked: masked, Mask: [4]byte{7, 8, 9, 10}}
 	return encodeFrame(h, payload)
 }
 

@@ -339,7 +339,7 @@ func tryDialFromRaw(t testing.TB, opts *DialOptions, answer func(offers []string
 // frameBytes encodes a frame as the raw peer sends it, masked when it plays
 // the client.
 func (z *zpeer) frameBytes(fin, rsv1 bool, op Opcode, payload []byte) []byte {
-	h := Header{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(payload))}
+	h := FrameHeader{Fin: fin, Rsv1: rsv1, Opcode: op, Length: int64(len(payload))}
 	if z.client {
 		h.Masked = true
 		h.Mask = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
@@ -376,11 +376,11 @@ func (z *zpeer) sendCompressed(op Opcode, msg []byte, frag int) {
 // zmessage is a message read from our side by the raw peer.
 type zmessage struct {
 	op         Opcode
-	compressed bool     // RSV1 on its first frame
-	frames     []Header // its frames' headers
-	wire       int      // payload bytes on the wire
-	raw        []byte   // the payload as sent
-	payload    []byte   // as inflated by the peer when compressed
+	compressed bool          // RSV1 on its first frame
+	frames     []FrameHeader // its frames' headers
+	wire       int           // payload bytes on the wire
+	raw        []byte        // the payload as sent
+	payload    []byte        // as inflated by the peer when compressed
 }
 
 // readMessage reads a data message from our side, checking that RSV1 is

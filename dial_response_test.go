@@ -237,9 +237,9 @@ func TestDialRefusalWithEndlessBodyReturns(t *testing.T) {
 // (RFC 6455 section 4.2.2: once the response is sent the server may send
 // data; section 5.1: server frames are not masked).
 func TestDialKeepsFramesSentWithThe101Response(t *testing.T) {
-	frames := AppendHeader(nil, Header{Fin: true, Opcode: OpText, Length: 5})
+	frames := AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpText, Length: 5})
 	frames = append(frames, "hello"...)
-	frames = AppendHeader(frames, Header{Fin: true, Opcode: OpBinary, Length: 300})
+	frames = AppendFrameHeader(frames, FrameHeader{Fin: true, Opcode: OpBinary, Length: 300})
 	frames = append(frames, bytes.Repeat([]byte{0xfe}, 300)...)
 	srv, seen := dialTestHandshakeServer(t, func(key string) string {
 		return dialTestResponse(dialTestOK)(key) + string(frames)
@@ -267,7 +267,7 @@ func TestDialSkipsInterimResponses(t *testing.T) {
 		unknown    = "HTTP/1.1 199 Whatever\r\nX-Interim: 1\r\n\r\n"
 		refusal    = "HTTP/1.1 403 Forbidden\r\nX-Reason: origin\r\nContent-Length: 9\r\n\r\nforbidden"
 	)
-	frame := string(AppendHeader(nil, Header{Fin: true, Opcode: OpText, Length: 2})) + "hi"
+	frame := string(AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpText, Length: 2})) + "hi"
 	tests := []struct {
 		name   string
 		resp   string

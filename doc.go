@@ -52,12 +52,13 @@
 // else. KeepAlive pings a connection and closes it when pongs stop.
 //
 // For programs that run their own loops, the frame layer is exported too:
-// Header with ParseHeader, ReadHeader, AppendHeader and WriteHeader; Mask;
-// AcceptKey; and AppendClosePayload and ParseClosePayload.
+// FrameHeader with ParseFrameHeader, ReadFrameHeader, AppendFrameHeader and
+// WriteFrameHeader; Mask; AcceptKey; and AppendClosePayload and
+// ParseClosePayload.
 //
 // Every violation of the protocol by the peer fails the connection with the
 // status code the RFC calls for (1002, 1007, 1009), reads no more from the
-// peer, and makes reads return a *ProtocolError. A close frame from the peer ends reads with a *CloseError
-// carrying its code and reason; a connection lost without one reports
-// StatusAbnormalClosure (1006).
+// peer, and makes reads return a *ProtocolError. A close frame from the peer
+// ends reads with a *CloseError carrying its code and reason; a connection lost
+// without one reports StatusAbnormalClosure (1006).
 package websocket

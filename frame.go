@@ -53,17 +53,18 @@ func (op Opcode) String() string {
 	return fmt.Sprintf("opcode(%#x)", byte(op))
 }
 
-// MaxHeaderSize is the largest encoded frame header: two fixed bytes, an
+// MaxFrameHeaderSize is the largest encoded frame header: two fixed bytes, an
 // 8-byte extended length and a 4-byte masking key.
-const MaxHeaderSize = 14
+const MaxFrameHeaderSize = 14
 
 // MaxControlPayload is the largest payload of a control frame (section 5.5).
 const MaxControlPayload = 125
 
-// Header is a frame header as laid out in RFC 6455 section 5.2. The payload
-// of Length bytes follows it on the wire; when Masked is set, the payload is
-// XORed with Mask (see the Mask function).
-type Header struct {
+// FrameHeader is the header of a WebSocket frame, as laid out in RFC 6455
+// section 5.2 (not an HTTP header). The payload of Length bytes follows it
+// on the wire; when Masked is set, the payload is XORed with Mask (see the
+// Mask function).
+type FrameHeader struct {
 	Fin    bool
 	Rsv1   bool // set on the first frame of a compressed message (RFC 7692)
 	Rsv2   bool
@@ -74,11 +75,12 @@ type Header struct {
 	Length int64
 }
 
-// Encoded header errors. ParseHeader and ReadHeader report them for headers
-// that section 5.2 does not allow whatever the connection's state.
+// Encoded header errors. ParseFrameHeader and ReadFrameHeader report them
+// for headers that section 5.2 does not allow whatever the connection's
+// state.
 var (
-	// ErrShortHeader means the buffer holds only part of a header.
-	ErrShortHeader = errors.New("websocket: short frame header")
+	// ErrShortFrameHeader means the buffer holds only part of a header.
+	ErrShortFrameHeader = errors.New("websocket: short frame header")
 	// ErrNonMinimalLength means the payload length was not encoded in the
 	// fewest bytes possible (section 5.2: "the minimal number of bytes MUST
 	// be used").
@@ -88,8 +90,8 @@ var (
 	ErrLengthOverflow = errors.New("websocket: payload length has its most significant bit set")
 )
 
-// headerSize returns the encoded size of a header whose second byte is b1.
-func headerSize(b1 byte) int {
+// frameHeaderSize returns the encoded size of a header whose second byte is b1.
+func frameHeaderSize(b1 byte) int {
 	n := 2
 	switch b1 & 0x7f {
 	case 126:
@@ -103,17 +105,17 @@ func headerSize(b1 byte) int {
 	return n
 }
 
-// ParseHeader decodes the frame header at the start of b and returns it with
-// the number of bytes it occupies. If b holds only part of a header it returns
-// ErrShortHeader and the size the whole header needs (known once b has its
-// first two bytes; 2 before that).
-func ParseHeader(b []byte) (h Header, n int, err error) {
+// ParseFrameHeader decodes the frame header at the start of b and returns it
+// with the number of bytes it occupies. If b holds only part of a header it
+// returns ErrShortFrameHeader and the size the whole header needs (known once b
+// has its first two bytes; 2 before that).
+func ParseFrameHeader(b []byte) (h FrameHeader, n int, err error) {
 	if len(b) < 2 {
-		return h, 2, ErrShortHeader
+		return h, 2, ErrShortFrameHeader
 	}
-	n = headerSize(b[1])
+	n = frameHeaderSize(b[1])
 	if len(b) < n {
-		return h, n, ErrShortHeader
+		return h, n, ErrShortFrameHeader
 	}
 	b0, b1 := b[0], b[1]
 	h.Fin = b0&0x80 != 0
@@ -149,27 +151,28 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 	return h, n, nil
 }
 
-// ReadHeader reads and decodes one frame header from r. It reads exactly the
-// header's bytes, so r is left at the start of the payload. A reader that is
-// also an io.ByteReader (such as a *bufio.Reader) is read without allocating.
-func ReadHeader(r io.Reader) (Header, error) {
+// ReadFrameHeader reads and decodes one frame header from r. It reads exactly
+// the header's bytes, so r is left at the start of the payload. A reader that
+// is also an io.ByteReader (such as a *bufio.Reader) is read without
+// allocating.
+func ReadFrameHeader(r io.Reader) (FrameHeader, error) {
 	if br, ok := r.(io.ByteReader); ok {
 		return readHeaderBytes(br)
 	}
-	var buf [MaxHeaderSize]byte
+	var buf [MaxFrameHeaderSize]byte
 	if _, err := io.ReadFull(r, buf[:2]); err != nil {
-		return Header{}, err
+		return FrameHeader{}, err
 	}
-	n := headerSize(buf[1])
+	n := frameHeaderSize(buf[1])
 	if _, err := io.ReadFull(r, buf[2:n]); err != nil {
-		return Header{}, noEOF(err)
+		return FrameHeader{}, noEOF(err)
 	}
-	h, _, err := ParseHeader(buf[:n])
+	h, _, err := ParseFrameHeader(buf[:n])
 	return h, err
 }
 
-func readHeaderBytes(br io.ByteReader) (Header, error) {
-	var buf [MaxHeaderSize]byte
+func readHeaderBytes(br io.ByteReader) (FrameHeader, error) {
+	var buf [MaxFrameHeaderSize]byte
 	n := 2
 	for i := 0; i < n; i++ {
 		c, err := br.ReadByte()
@@ -177,14 +180,14 @@ func readHeaderBytes(br io.ByteReader) (Header, error) {
 			if i > 0 {
 				err = noEOF(err)
 			}
-			return Header{}, err
+			return FrameHeader{}, err
 		}
 		buf[i] = c
 		if i == 1 {
-			n = headerSize(c)
+			n = frameHeaderSize(c)
 		}
 	}
-	h, _, err := ParseHeader(buf[:n])
+	h, _, err := ParseFrameHeader(buf[:n])
 	return h, err
 }
 
@@ -197,9 +200,9 @@ func noEOF(err error) error {
 	return err
 }
 
-// AppendHeader appends the encoding of h to b, using the shortest length
+// AppendFrameHeader appends the encoding of h to b, using the shortest length
 // encoding, and returns the extended slice.
-func AppendHeader(b []byte, h Header) []byte {
+func AppendFrameHeader(b []byte, h FrameHeader) []byte {
 	b0 := byte(h.Opcode) & 0x0f
 	if h.Fin {
 		b0 |= 0x80
@@ -233,10 +236,10 @@ func AppendHeader(b []byte, h Header) []byte {
 	return b
 }
 
-// WriteHeader writes the encoding of h to w in a single Write call.
-func WriteHeader(w io.Writer, h Header) error {
-	var buf [MaxHeaderSize]byte
-	_, err := w.Write(AppendHeader(buf[:0], h))
+// WriteFrameHeader writes the encoding of h to w in a single Write call.
+func WriteFrameHeader(w io.Writer, h FrameHeader) error {
+	var buf [MaxFrameHeaderSize]byte
+	_, err := w.Write(AppendFrameHeader(buf[:0], h))
 	return err
 }
 

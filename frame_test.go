@@ -10,15 +10,15 @@ import (
 	"testing/iotest"
 )
 
-// utPlainReader hides every method but Read, so that ReadHeader takes its
+// utPlainReader hides every method but Read, so that ReadFrameHeader takes its
 // path for readers that are not io.ByteReaders.
 type utPlainReader struct{ r io.Reader }
 
 func (p *utPlainReader) Read(b []byte) (int, error) { return p.r.Read(b) }
 
-// utHeaderReaders are the kinds of reader ReadHeader is tested with: a plain
-// io.Reader, one returning a byte per Read (short reads), and a
-// *bufio.Reader (the io.ByteReader path). Each returns ReadHeader's reader
+// utHeaderReaders are the kinds of reader ReadFrameHeader is tested with: a
+// plain io.Reader, one returning a byte per Read (short reads), and a
+// *bufio.Reader (the io.ByteReader path). Each returns ReadFrameHeader's reader
 // and a func giving what is left unread after the header.
 var utHeaderReaders = []struct {
 	name string
@@ -57,9 +57,9 @@ func utCat(parts ...[]byte) []byte {
 }
 
 // TestFrameRFCExamples checks the examples of RFC 6455 section 5.7 byte for
-// byte: AppendHeader encodes the header exactly, ParseHeader and ReadHeader
-// decode it exactly (leaving the reader at the payload), and the masked
-// examples unmask to "Hello" (section 5.3).
+// byte: AppendFrameHeader encodes the header exactly, ParseFrameHeader and
+// ReadFrameHeader decode it exactly (leaving the reader at the payload), and
+// the masked examples unmask to "Hello" (section 5.3).
 func TestFrameRFCExamples(t *testing.T) {
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
 	bin256 := utPayload(256)
@@ -68,63 +68,63 @@ func TestFrameRFCExamples(t *testing.T) {
 		name    string
 		frame   []byte // the whole frame as the RFC gives it
 		hdrLen  int
-		want    Header
+		want    FrameHeader
 		payload []byte // the unmasked payload
 	}{
 		{
 			name:    "single-frame unmasked text",
 			frame:   []byte{0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f},
 			hdrLen:  2,
-			want:    Header{Fin: true, Opcode: OpText, Length: 5},
+			want:    FrameHeader{Fin: true, Opcode: OpText, Length: 5},
 			payload: []byte("Hello"),
 		},
 		{
 			name:    "single-frame masked text",
 			frame:   []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58},
 			hdrLen:  6,
-			want:    Header{Fin: true, Opcode: OpText, Masked: true, Mask: key, Length: 5},
+			want:    FrameHeader{Fin: true, Opcode: OpText, Masked: true, Mask: key, Length: 5},
 			payload: []byte("Hello"),
 		},
 		{
 			name:    "fragmented unmasked text, first",
 			frame:   []byte{0x01, 0x03, 0x48, 0x65, 0x6c},
 			hdrLen:  2,
-			want:    Header{Fin: false, Opcode: OpText, Length: 3},
+			want:    FrameHeader{Fin: false, Opcode: OpText, Length: 3},
 			payload: []byte("Hel"),
 		},
 		{
 			name:    "fragmented unmasked text, last",
 			frame:   []byte{0x80, 0x02, 0x6c, 0x6f},
 			hdrLen:  2,
-			want:    Header{Fin: true, Opcode: OpContinuation, Length: 2},
+			want:    FrameHeader{Fin: true, Opcode: OpContinuation, Length: 2},
 			payload: []byte("lo"),
 		},
 		{
 			name:    "unmasked ping",
 			frame:   []byte{0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f},
 			hdrLen:  2,
-			want:    Header{Fin: true, Opcode: OpPing, Length: 5},
+			want:    FrameHeader{Fin: true, Opcode: OpPing, Length: 5},
 			payload: []byte("Hello"),
 		},
 		{
 			name:    "masked pong",
 			frame:   []byte{0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58},
 			hdrLen:  6,
-			want:    Header{Fin: true, Opcode: OpPong, Masked: true, Mask: key, Length: 5},
+			want:    FrameHeader{Fin: true, Opcode: OpPong, Masked: true, Mask: key, Length: 5},
 			payload: []byte("Hello"),
 		},
 		{
 			name:    "256 bytes binary",
 			frame:   utCat([]byte{0x82, 0x7e, 0x01, 0x00}, bin256),
 			hdrLen:  4,
-			want:    Header{Fin: true, Opcode: OpBinary, Length: 256},
+			want:    FrameHeader{Fin: true, Opcode: OpBinary, Length: 256},
 			payload: bin256,
 		},
 		{
 			name:    "64KiB binary",
 			frame:   utCat([]byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}, bin64k),
 			hdrLen:  10,
-			want:    Header{Fin: true, Opcode: OpBinary, Length: 65536},
+			want:    FrameHeader{Fin: true, Opcode: OpBinary, Length: 65536},
 			payload: bin64k,
 		},
 	}
@@ -133,30 +133,31 @@ func TestFrameRFCExamples(t *testing.T) {
 			wantHdr := tt.frame[:tt.hdrLen]
 			wire := tt.frame[tt.hdrLen:]
 
-			if got := AppendHeader(nil, tt.want); !bytes.Equal(got, wantHdr) {
-				t.Errorf("AppendHeader = % x, want % x", got, wantHdr)
+			if got := AppendFrameHeader(nil, tt.want); !bytes.Equal(got, wantHdr) {
+				t.Errorf("AppendFrameHeader = % x, want % x", got, wantHdr)
 			}
-			// AppendHeader appends: what b held already stays.
+			// AppendFrameHeader appends: what b held already stays.
 			prefix := []byte("xyz")
-			if got := AppendHeader(prefix[:3:3], tt.want); !bytes.Equal(got, utCat(prefix, wantHdr)) {
-				t.Errorf("AppendHeader(\"xyz\", h) = % x, want % x", got, utCat(prefix, wantHdr))
+			if got := AppendFrameHeader(prefix[:3:3], tt.want); !bytes.Equal(got, utCat(prefix, wantHdr)) {
+				t.Errorf("AppendFrameHeader(\"xyz\", h) = % x, want % x", got, utCat(prefix, wantHdr))
 			}
 
-			h, n, err := ParseHeader(tt.frame)
+			h, n, err := ParseFrameHeader(tt.frame)
 			if err != nil || n != tt.hdrLen || h != tt.want {
-				t.Errorf("ParseHeader = %+v, %d, %v; want %+v, %d, nil", h, n, err, tt.want, tt.hdrLen)
+				t.Errorf("ParseFrameHeader = %+v, %d, %v; want %+v, %d, nil", h, n, err, tt.want, tt.hdrLen)
 			}
 
 			for _, rk := range utHeaderReaders {
 				r, rest := rk.make(tt.frame)
-				h, err := ReadHeader(r)
+				h, err := ReadFrameHeader(r)
 				if err != nil || h != tt.want {
-					t.Errorf("ReadHeader(%s) = %+v, %v; want %+v, nil", rk.name, h, err, tt.want)
+					t.Errorf("ReadFrameHeader(%s) = %+v, %v; want %+v, nil", rk.name, h, err, tt.want)
 					continue
 				}
-				// ReadHeader reads exactly the header: the payload follows.
+				// ReadFrameHeader reads exactly the header: the payload
+				// follows.
 				if got := rest(); !bytes.Equal(got, wire) {
-					t.Errorf("ReadHeader(%s) left %d bytes unread, want the %d-byte payload", rk.name, len(got), len(wire))
+					t.Errorf("ReadFrameHeader(%s) left %d bytes unread, want the %d-byte payload", rk.name, len(got), len(wire))
 				}
 			}
 
@@ -193,20 +194,20 @@ func (w *utWriteCounter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-// TestWriteHeader checks that WriteHeader writes AppendHeader's encoding in
-// the single Write call its doc comment promises.
-func TestWriteHeader(t *testing.T) {
-	for _, h := range []Header{
+// TestWriteFrameHeader checks that WriteFrameHeader writes AppendFrameHeader's
+// encoding in the single Write call its doc comment promises.
+func TestWriteFrameHeader(t *testing.T) {
+	for _, h := range []FrameHeader{
 		{Fin: true, Opcode: OpText, Length: 5},
 		{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 300},
 		{Opcode: OpBinary, Masked: true, Mask: [4]byte{5, 6, 7, 8}, Length: 1 << 40},
 	} {
 		var w utWriteCounter
-		if err := WriteHeader(&w, h); err != nil {
-			t.Fatalf("WriteHeader(%+v): %v", h, err)
+		if err := WriteFrameHeader(&w, h); err != nil {
+			t.Fatalf("WriteFrameHeader(%+v): %v", h, err)
 		}
-		if want := AppendHeader(nil, h); w.calls != 1 || !bytes.Equal(w.buf.Bytes(), want) {
-			t.Errorf("WriteHeader(%+v): %d writes of % x, want 1 write of % x", h, w.calls, w.buf.Bytes(), want)
+		if want := AppendFrameHeader(nil, h); w.calls != 1 || !bytes.Equal(w.buf.Bytes(), want) {
+			t.Errorf("WriteFrameHeader(%+v): %d writes of % x, want 1 write of % x", h, w.calls, w.buf.Bytes(), want)
 		}
 	}
 }
@@ -233,11 +234,11 @@ func TestHeaderLengthEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, masked := range []bool{false, true} {
-			h := Header{Fin: true, Opcode: OpBinary, Length: tt.length, Masked: masked}
+			h := FrameHeader{Fin: true, Opcode: OpBinary, Length: tt.length, Masked: masked}
 			if masked {
 				h.Mask = [4]byte{0xde, 0xad, 0xbe, 0xef}
 			}
-			b := AppendHeader(nil, h)
+			b := AppendFrameHeader(nil, h)
 			wantSize := 2 + tt.extSize
 			if masked {
 				wantSize += 4
@@ -266,23 +267,23 @@ func TestHeaderLengthEncoding(t *testing.T) {
 			if masked && !bytes.Equal(b[len(b)-4:], h.Mask[:]) {
 				t.Errorf("length %d: masking key % x, want % x", tt.length, b[len(b)-4:], h.Mask)
 			}
-			got, n, err := ParseHeader(b)
+			got, n, err := ParseFrameHeader(b)
 			if err != nil || n != len(b) || got != h {
-				t.Errorf("ParseHeader(% x) = %+v, %d, %v; want %+v, %d, nil", b, got, n, err, h, len(b))
+				t.Errorf("ParseFrameHeader(% x) = %+v, %d, %v; want %+v, %d, nil", b, got, n, err, h, len(b))
 			}
 			for _, rk := range utHeaderReaders {
 				r, _ := rk.make(b)
-				if got, err := ReadHeader(r); err != nil || got != h {
-					t.Errorf("ReadHeader(%s, % x) = %+v, %v; want %+v", rk.name, b, got, err, h)
+				if got, err := ReadFrameHeader(r); err != nil || got != h {
+					t.Errorf("ReadFrameHeader(%s, % x) = %+v, %v; want %+v", rk.name, b, got, err, h)
 				}
 			}
 		}
 	}
 }
 
-// TestHeaderBadLength checks that ParseHeader and ReadHeader reject lengths
-// section 5.2 forbids: a length not in its minimal encoding ("the minimal
-// number of bytes MUST be used") and a 64-bit length with its most
+// TestHeaderBadLength checks that ParseFrameHeader and ReadFrameHeader reject
+// lengths section 5.2 forbids: a length not in its minimal encoding ("the
+// minimal number of bytes MUST be used") and a 64-bit length with its most
 // significant bit set ("the most significant bit MUST be 0").
 func TestHeaderBadLength(t *testing.T) {
 	key := []byte{1, 2, 3, 4}
@@ -313,21 +314,21 @@ func TestHeaderBadLength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, n, err := ParseHeader(tt.b)
+			h, n, err := ParseFrameHeader(tt.b)
 			if !errors.Is(err, tt.want) {
-				t.Errorf("ParseHeader(% x) error = %v, want %v", tt.b, err, tt.want)
+				t.Errorf("ParseFrameHeader(% x) error = %v, want %v", tt.b, err, tt.want)
 			}
 			if tt.want == nil && (h.Length != tt.len || n != len(tt.b)) {
-				t.Errorf("ParseHeader(% x) = length %d, size %d; want %d, %d", tt.b, h.Length, n, tt.len, len(tt.b))
+				t.Errorf("ParseFrameHeader(% x) = length %d, size %d; want %d, %d", tt.b, h.Length, n, tt.len, len(tt.b))
 			}
 			for _, rk := range utHeaderReaders {
 				r, _ := rk.make(tt.b)
-				h, err := ReadHeader(r)
+				h, err := ReadFrameHeader(r)
 				if !errors.Is(err, tt.want) {
-					t.Errorf("ReadHeader(%s, % x) error = %v, want %v", rk.name, tt.b, err, tt.want)
+					t.Errorf("ReadFrameHeader(%s, % x) error = %v, want %v", rk.name, tt.b, err, tt.want)
 				}
 				if tt.want == nil && h.Length != tt.len {
-					t.Errorf("ReadHeader(%s, % x) length = %d, want %d", rk.name, tt.b, h.Length, tt.len)
+					t.Errorf("ReadFrameHeader(%s, % x) length = %d, want %d", rk.name, tt.b, h.Length, tt.len)
 				}
 			}
 		})
@@ -335,12 +336,12 @@ func TestHeaderBadLength(t *testing.T) {
 }
 
 // TestHeaderShort checks every truncation of headers of every size:
-// ParseHeader reports ErrShortHeader with the size the whole header needs
-// (2 until the second byte is there), and ReadHeader reports io.EOF for no
-// input and io.ErrUnexpectedEOF for part of a header.
+// ParseFrameHeader reports ErrShortFrameHeader with the size the whole header
+// needs (2 until the second byte is there), and ReadFrameHeader reports io.EOF
+// for no input and io.ErrUnexpectedEOF for part of a header.
 func TestHeaderShort(t *testing.T) {
 	key := [4]byte{9, 8, 7, 6}
-	for _, h := range []Header{
+	for _, h := range []FrameHeader{
 		{Fin: true, Opcode: OpText, Length: 5},
 		{Fin: true, Opcode: OpText, Length: 5, Masked: true, Mask: key},
 		{Fin: true, Opcode: OpBinary, Length: 300},
@@ -348,16 +349,16 @@ func TestHeaderShort(t *testing.T) {
 		{Fin: true, Opcode: OpBinary, Length: 70000},
 		{Fin: true, Opcode: OpBinary, Length: 70000, Masked: true, Mask: key},
 	} {
-		full := AppendHeader(nil, h)
+		full := AppendFrameHeader(nil, h)
 		for k := 0; k < len(full); k++ {
 			part := full[:k]
 			want := len(full)
 			if k < 2 {
 				want = 2
 			}
-			_, n, err := ParseHeader(part)
-			if err != ErrShortHeader || n != want {
-				t.Errorf("ParseHeader(% x) = size %d, %v; want %d, ErrShortHeader", part, n, err, want)
+			_, n, err := ParseFrameHeader(part)
+			if err != ErrShortFrameHeader || n != want {
+				t.Errorf("ParseFrameHeader(% x) = size %d, %v; want %d, ErrShortFrameHeader", part, n, err, want)
 			}
 			wantErr := io.ErrUnexpectedEOF
 			if k == 0 {
@@ -365,14 +366,14 @@ func TestHeaderShort(t *testing.T) {
 			}
 			for _, rk := range utHeaderReaders {
 				r, _ := rk.make(part)
-				if _, err := ReadHeader(r); err != wantErr {
-					t.Errorf("ReadHeader(%s, % x) error = %v, want %v", rk.name, part, err, wantErr)
+				if _, err := ReadFrameHeader(r); err != wantErr {
+					t.Errorf("ReadFrameHeader(%s, % x) error = %v, want %v", rk.name, part, err, wantErr)
 				}
 			}
 		}
-		// ParseHeader needs nothing beyond the header itself.
-		if got, n, err := ParseHeader(full); err != nil || n != len(full) || got != h {
-			t.Errorf("ParseHeader(% x) = %+v, %d, %v; want %+v", full, got, n, err, h)
+		// ParseFrameHeader needs nothing beyond the header itself.
+		if got, n, err := ParseFrameHeader(full); err != nil || n != len(full) || got != h {
+			t.Errorf("ParseFrameHeader(% x) = %+v, %d, %v; want %+v", full, got, n, err, h)
 		}
 	}
 }
@@ -392,11 +393,11 @@ func (r *utReadErrReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestReadHeaderPassesErrors checks that ReadHeader returns the reader's own
-// error (not an EOF) when the reader fails.
+// TestReadHeaderPassesErrors checks that ReadFrameHeader returns the reader's
+// own error (not an EOF) when the reader fails.
 func TestReadHeaderPassesErrors(t *testing.T) {
 	errBoom := errors.New("boom")
-	full := AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: 300, Masked: true})
+	full := AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpBinary, Length: 300, Masked: true})
 	for k := 0; k < len(full); k++ {
 		for _, wrap := range []struct {
 			name string
@@ -406,20 +407,20 @@ func TestReadHeaderPassesErrors(t *testing.T) {
 			{"bufio", func(r io.Reader) io.Reader { return bufio.NewReader(r) }},
 		} {
 			r := wrap.f(&utReadErrReader{b: bytes.Clone(full[:k]), err: errBoom})
-			if _, err := ReadHeader(r); !errors.Is(err, errBoom) {
-				t.Errorf("%s, %d header bytes then an error: ReadHeader error = %v, want %v", wrap.name, k, err, errBoom)
+			if _, err := ReadFrameHeader(r); !errors.Is(err, errBoom) {
+				t.Errorf("%s, %d header bytes then an error: ReadFrameHeader error = %v, want %v", wrap.name, k, err, errBoom)
 			}
 		}
 	}
 }
 
-// TestHeaderBitsRoundTrip checks that FIN, the three RSV bits and every
-// opcode 0x0–0xF, masked or not, survive AppendHeader then ParseHeader, and
+// TestHeaderBitsRoundTrip checks that FIN, the three RSV bits and every opcode
+// 0x0–0xF, masked or not, survive AppendFrameHeader then ParseFrameHeader, and
 // sit in the bits section 5.2 assigns them.
 func TestHeaderBitsRoundTrip(t *testing.T) {
 	for op := Opcode(0); op < 16; op++ {
 		for bits := 0; bits < 32; bits++ {
-			h := Header{
+			h := FrameHeader{
 				Fin:    bits&1 != 0,
 				Rsv1:   bits&2 != 0,
 				Rsv2:   bits&4 != 0,
@@ -431,7 +432,7 @@ func TestHeaderBitsRoundTrip(t *testing.T) {
 			if h.Masked {
 				h.Mask = [4]byte{byte(op), byte(bits), 0x5a, 0xa5}
 			}
-			b := AppendHeader(nil, h)
+			b := AppendFrameHeader(nil, h)
 			var want0 byte = byte(op)
 			for i, bit := range []bool{h.Fin, h.Rsv1, h.Rsv2, h.Rsv3} {
 				if bit {
@@ -441,14 +442,14 @@ func TestHeaderBitsRoundTrip(t *testing.T) {
 			if b[0] != want0 {
 				t.Errorf("%+v: first byte %#08b, want %#08b", h, b[0], want0)
 			}
-			got, n, err := ParseHeader(b)
+			got, n, err := ParseFrameHeader(b)
 			if err != nil || n != len(b) || got != h {
-				t.Errorf("ParseHeader(AppendHeader(%+v)) = %+v, %d, %v", h, got, n, err)
+				t.Errorf("ParseFrameHeader(AppendFrameHeader(%+v)) = %+v, %d, %v", h, got, n, err)
 			}
 			for _, rk := range utHeaderReaders {
 				r, _ := rk.make(b)
-				if got, err := ReadHeader(r); err != nil || got != h {
-					t.Errorf("ReadHeader(%s, AppendHeader(%+v)) = %+v, %v", rk.name, h, got, err)
+				if got, err := ReadFrameHeader(r); err != nil || got != h {
+					t.Errorf("ReadFrameHeader(%s, AppendFrameHeader(%+v)) = %+v, %v", rk.name, h, got, err)
 				}
 			}
 		}
@@ -505,28 +506,28 @@ func TestOpcodeClasses(t *testing.T) {
 	}
 }
 
-// TestReadHeaderByteReaderNoAllocs checks ReadHeader's doc comment: "A
+// TestReadHeaderByteReaderNoAllocs checks ReadFrameHeader's doc comment: "A
 // reader that is also an io.ByteReader (such as a *bufio.Reader) is read
 // without allocating." (testing.AllocsPerRun counts allocations; it does
 // not time anything.)
 func TestReadHeaderByteReaderNoAllocs(t *testing.T) {
 	for _, hc := range utHeaderCases {
-		enc := AppendHeader(nil, hc.h)
+		enc := AppendFrameHeader(nil, hc.h)
 		var data []byte
 		for len(data) < 4096 {
 			data = append(data, enc...)
 		}
 		br := bufio.NewReader(&utLoopConn{data: data})
-		var h Header
+		var h FrameHeader
 		var err error
 		allocs := testing.AllocsPerRun(1000, func() {
-			h, err = ReadHeader(br)
+			h, err = ReadFrameHeader(br)
 		})
 		if err != nil || h != hc.h {
-			t.Fatalf("%s: ReadHeader = %+v, %v; want %+v", hc.name, h, err, hc.h)
+			t.Fatalf("%s: ReadFrameHeader = %+v, %v; want %+v", hc.name, h, err, hc.h)
 		}
 		if allocs != 0 {
-			t.Errorf("%s: ReadHeader from a *bufio.Reader: %v allocations per call, want 0", hc.name, allocs)
+			t.Errorf("%s: ReadFrameHeader from a *bufio.Reader: %v allocations per call, want 0", hc.name, allocs)
 		}
 	}
 }

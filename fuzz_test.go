@@ -763,8 +763,8 @@ func fzReadStream(t *testing.T, stream []byte, cfg fzReadConfig, want fzRefResul
 	fzReadConn(t, c, nc, 0, cfg, len(stream), want)
 }
 
-// fzReadConn reads c, made on nc, as cfg says and checks that it sees want
-// and writes the frames it must. The frames it writes start at nc.out[outStart:].
+// fzReadConn reads c, made on nc, as cfg says and checks that it sees want and
+// writes the frames it must. The frames it writes start at nc.out[outStart:].
 // streamLen is the length of the stream c reads.
 func fzReadConn(t *testing.T, c *Conn, nc *fzConn, outStart int, cfg fzReadConfig, streamLen int, want fzRefResult) {
 	t.Helper()
@@ -898,42 +898,42 @@ func fzCheckWritten(t *testing.T, out []byte, client bool, want fzRefResult) {
 // ---------------------------------------------------------------------------
 // Targets.
 
-// FuzzParseHeader checks ParseHeader against fzRefParseHeader, AppendHeader
-// against the bytes parsed, and ReadHeader on three kinds of reader against
-// ParseHeader.
+// FuzzParseHeader checks ParseFrameHeader against fzRefParseHeader,
+// AppendFrameHeader against the bytes parsed, and ReadFrameHeader on three
+// kinds of reader against ParseFrameHeader.
 func FuzzParseHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, n, err := ParseHeader(b)
+		h, n, err := ParseFrameHeader(b)
 		ref, complete := fzRefParseHeader(b)
 		wantN := 2
 		if len(b) >= 2 {
 			wantN = ref.size
-			if n != headerSize(b[1]) {
-				t.Fatalf("ParseHeader(% x) returned n=%d, headerSize says %d", b, n, headerSize(b[1]))
+			if n != frameHeaderSize(b[1]) {
+				t.Fatalf("ParseFrameHeader(% x) returned n=%d, frameHeaderSize says %d", b, n, frameHeaderSize(b[1]))
 			}
 		}
 		var wantErr error
 		switch {
 		case !complete:
-			wantErr = ErrShortHeader
+			wantErr = ErrShortFrameHeader
 		case ref.overflow():
 			wantErr = ErrLengthOverflow
 		case !ref.minimal():
 			wantErr = ErrNonMinimalLength
 		}
 		if n != wantN || err != wantErr {
-			t.Fatalf("ParseHeader(% x) = n=%d, %v; want n=%d, %v", b, n, err, wantN, wantErr)
+			t.Fatalf("ParseFrameHeader(% x) = n=%d, %v; want n=%d, %v", b, n, err, wantN, wantErr)
 		}
 		if err == nil {
-			want := Header{
+			want := FrameHeader{
 				Fin: ref.fin, Rsv1: ref.rsv&4 != 0, Rsv2: ref.rsv&2 != 0, Rsv3: ref.rsv&1 != 0,
 				Opcode: Opcode(ref.op), Masked: ref.masked, Mask: ref.key, Length: int64(ref.length),
 			}
 			if h != want {
-				t.Fatalf("ParseHeader(% x) = %+v, want %+v", b, h, want)
+				t.Fatalf("ParseFrameHeader(% x) = %+v, want %+v", b, h, want)
 			}
-			if enc := AppendHeader(nil, h); !bytes.Equal(enc, b[:n]) {
-				t.Fatalf("AppendHeader(ParseHeader(% x)) = % x", b[:n], enc)
+			if enc := AppendFrameHeader(nil, h); !bytes.Equal(enc, b[:n]) {
+				t.Fatalf("AppendFrameHeader(ParseFrameHeader(% x)) = % x", b[:n], enc)
 			}
 		}
 
@@ -946,7 +946,7 @@ func FuzzParseHeader(f *testing.F) {
 			{"bufio", bufio.NewReaderSize(bytes.NewReader(b), 16)},
 		}
 		for _, rd := range readers {
-			rh, rerr := ReadHeader(rd.r)
+			rh, rerr := ReadFrameHeader(rd.r)
 			rest, _ := io.ReadAll(rd.r)
 			want := wantErr
 			switch {
@@ -956,20 +956,20 @@ func FuzzParseHeader(f *testing.F) {
 				want = io.ErrUnexpectedEOF
 			}
 			if rerr != want {
-				t.Fatalf("ReadHeader(%s, % x) returned %v, want %v", rd.name, b, rerr, want)
+				t.Fatalf("ReadFrameHeader(%s, % x) returned %v, want %v", rd.name, b, rerr, want)
 			}
 			if rerr == nil && rh != h {
-				t.Fatalf("ReadHeader(%s, % x) = %+v, ParseHeader says %+v", rd.name, b, rh, h)
+				t.Fatalf("ReadFrameHeader(%s, % x) = %+v, ParseFrameHeader says %+v", rd.name, b, rh, h)
 			}
 			if complete && !bytes.Equal(rest, b[n:]) {
-				t.Fatalf("ReadHeader(%s, % x) left % x unread, want % x", rd.name, b, rest, b[n:])
+				t.Fatalf("ReadFrameHeader(%s, % x) left % x unread, want % x", rd.name, b, rest, b[n:])
 			}
 		}
 
 		// And the other way: a header made from the input encodes minimally
 		// and parses back.
 		if len(b) >= 14 {
-			h := Header{
+			h := FrameHeader{
 				Fin: b[0]&1 != 0, Rsv1: b[0]&2 != 0, Rsv2: b[0]&4 != 0, Rsv3: b[0]&8 != 0,
 				Opcode: Opcode(b[0] >> 4), Masked: b[1]&1 != 0,
 			}
@@ -981,7 +981,7 @@ func FuzzParseHeader(f *testing.F) {
 				l = l<<8 | uint64(c)
 			}
 			h.Length = int64(l >> (b[1] >> 1 % 64) & (1<<63 - 1))
-			enc := AppendHeader(nil, h)
+			enc := AppendFrameHeader(nil, h)
 			wantLen := 2
 			switch {
 			case h.Length > 0xffff:
@@ -992,13 +992,13 @@ func FuzzParseHeader(f *testing.F) {
 			if h.Masked {
 				wantLen += 4
 			}
-			got, n, err := ParseHeader(enc)
+			got, n, err := ParseFrameHeader(enc)
 			if len(enc) != wantLen || err != nil || n != len(enc) || got != h {
-				t.Fatalf("AppendHeader(%+v) = % x, which parses as %+v, %d, %v", h, enc, got, n, err)
+				t.Fatalf("AppendFrameHeader(%+v) = % x, which parses as %+v, %d, %v", h, enc, got, n, err)
 			}
 			var w bytes.Buffer
-			if err := WriteHeader(&w, h); err != nil || !bytes.Equal(w.Bytes(), enc) {
-				t.Fatalf("WriteHeader(%+v) wrote % x, %v; AppendHeader gives % x", h, w.Bytes(), err, enc)
+			if err := WriteFrameHeader(&w, h); err != nil || !bytes.Equal(w.Bytes(), enc) {
+				t.Fatalf("WriteFrameHeader(%+v) wrote % x, %v; AppendFrameHeader gives % x", h, w.Bytes(), err, enc)
 			}
 		}
 	})

@@ -758,7 +758,7 @@ func orAddr(a net.Addr) net.Addr {
 type frameTracker struct {
 	remain int64 // payload bytes still to come in the current frame
 	op     Opcode
-	hdr    [MaxHeaderSize]byte
+	hdr    [MaxFrameHeaderSize]byte
 	nh     int // header bytes gathered
 }
 
@@ -776,10 +776,10 @@ func (t *frameTracker) advance(p []byte) bool {
 			continue
 		}
 		// Gather the header, with perhaps some payload after it, and let
-		// ParseHeader tell its size: one look at it per frame.
+		// ParseFrameHeader tell its size: one look at it per frame.
 		k := copy(t.hdr[t.nh:], p)
-		h, n, err := ParseHeader(t.hdr[:t.nh+k])
-		if err == ErrShortHeader {
+		h, n, err := ParseFrameHeader(t.hdr[:t.nh+k])
+		if err == ErrShortFrameHeader {
 			t.nh += k // p was shorter than the header's rest
 			return false
 		}

@@ -250,7 +250,7 @@ func TestH2DataFrames(t *testing.T) {
 func TestH2FrameTracker(t *testing.T) {
 	var stream []byte
 	var ends []int // offsets at which a frame ends
-	for _, h := range []Header{
+	for _, h := range []FrameHeader{
 		{Fin: true, Opcode: OpText, Length: 0},
 		{Fin: true, Opcode: OpBinary, Length: 125, Masked: true},
 		{Fin: false, Opcode: OpText, Length: 126},
@@ -258,7 +258,7 @@ func TestH2FrameTracker(t *testing.T) {
 		{Fin: true, Opcode: OpPing, Length: 3},
 		{Fin: true, Opcode: OpClose, Length: 2, Masked: true},
 	} {
-		stream = AppendHeader(stream, h)
+		stream = AppendFrameHeader(stream, h)
 		stream = append(stream, make([]byte, h.Length)...)
 		ends = append(ends, len(stream))
 	}

@@ -115,7 +115,7 @@ func TestAcceptKeepsBytesSentWithTheRequest(t *testing.T) {
 
 	// Masked with keys of their own, as a client's frames are.
 	masked := func(op Opcode, payload string, key [4]byte) []byte {
-		return encodeFrame(Header{Fin: true, Opcode: op, Masked: true, Mask: key, Length: int64(len(payload))}, []byte(payload))
+		return encodeFrame(FrameHeader{Fin: true, Opcode: op, Masked: true, Mask: key, Length: int64(len(payload))}, []byte(payload))
 	}
 	c := rawDial(t, s.addr())
 	c.write(slices.Concat([]byte(hsRequestText("GET /ws HTTP/1.1", hsHandshakeLines(s.addr()))),

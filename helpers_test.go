@@ -547,7 +547,7 @@ func bothSides(t *testing.T, setup func(*Conn), loop func(*Conn) error, f func(t
 // frame encodes one frame as this peer would send it: masked with a fixed
 // key when the peer is the client.
 func (p *rawPeer) frame(fin bool, op Opcode, payload []byte) []byte {
-	h := Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
+	h := FrameHeader{Fin: fin, Opcode: op, Length: int64(len(payload))}
 	if p.client {
 		h.Masked = true
 		h.Mask = [4]byte{0x12, 0x34, 0x56, 0x78}
@@ -557,8 +557,8 @@ func (p *rawPeer) frame(fin bool, op Opcode, payload []byte) []byte {
 
 // encodeFrame encodes a frame with header h (its Length as given, which
 // tests may set to lie) and payload, masking the payload when h says so.
-func encodeFrame(h Header, payload []byte) []byte {
-	b := AppendHeader(nil, h)
+func encodeFrame(h FrameHeader, payload []byte) []byte {
+	b := AppendFrameHeader(nil, h)
 	start := len(b)
 	b = append(b, payload...)
 	if h.Masked {
@@ -603,15 +603,15 @@ func (p *rawPeer) send(fin bool, op Opcode, payload []byte) {
 
 // readFrame reads the next frame from the package, checking that its
 // masking fits the package's role, and returns it unmasked.
-func (p *rawPeer) readFrame() (Header, []byte, error) {
+func (p *rawPeer) readFrame() (FrameHeader, []byte, error) {
 	return p.readFrameWithin(peerTimeout)
 }
 
 // readFrameWithin is readFrame giving the frame's header d to arrive
 // instead of peerTimeout.
-func (p *rawPeer) readFrameWithin(d time.Duration) (Header, []byte, error) {
+func (p *rawPeer) readFrameWithin(d time.Duration) (FrameHeader, []byte, error) {
 	p.nc.SetReadDeadline(time.Now().Add(d))
-	h, err := ReadHeader(p.br)
+	h, err := ReadFrameHeader(p.br)
 	if err != nil {
 		return h, nil, err
 	}

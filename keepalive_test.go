@@ -49,11 +49,11 @@ func TestKeepAliveTimeout(t *testing.T) {
 		readErr <- err
 	}()
 	// The peer reads frames and drops them: pings go unanswered.
-	seen := make(chan Header, 16)
+	seen := make(chan FrameHeader, 16)
 	go func() {
 		br := bufio.NewReader(cli.NetConn())
 		for {
-			h, err := ReadHeader(br)
+			h, err := ReadFrameHeader(br)
 			if err != nil {
 				close(seen)
 				return

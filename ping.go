@@ -29,7 +29,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	}()
 
 	start := time.Now()
-	if err := c.writeFrame(ctx, Header{Fin: true, Opcode: OpPing}, payload[:], nil); err != nil {
+	if err := c.writeFrame(ctx, FrameHeader{Fin: true, Opcode: OpPing}, payload[:], nil); err != nil {
 		return 0, err
 	}
 	select {

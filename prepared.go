@@ -51,9 +51,9 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 	if typ != MessageText && typ != MessageBinary {
 		return nil, fmt.Errorf("websocket: invalid message type %d", int(typ))
 	}
-	h := Header{Fin: true, Opcode: Opcode(typ), Length: int64(len(data))}
-	frame := make([]byte, 0, MaxHeaderSize+len(data))
-	frame = append(AppendHeader(frame, h), data...)
+	h := FrameHeader{Fin: true, Opcode: Opcode(typ), Length: int64(len(data))}
+	frame := make([]byte, 0, MaxFrameHeaderSize+len(data))
+	frame = append(AppendFrameHeader(frame, h), data...)
 	return &PreparedMessage{typ: typ, data: data, plain: frame}, nil
 }
 
@@ -86,8 +86,8 @@ func (pm *PreparedMessage) compressedFrame(bits, level int) *preparedFrame {
 // says, and the length of its header.
 func (pm *PreparedMessage) compress(bits, level int) ([]byte, int, error) {
 	var out bytes.Buffer
-	out.Grow(MaxHeaderSize + len(pm.data)/2 + 64)
-	out.Write(make([]byte, MaxHeaderSize)) // room for the header
+	out.Grow(MaxFrameHeaderSize + len(pm.data)/2 + 64)
+	out.Write(make([]byte, MaxFrameHeaderSize)) // room for the header
 	fw := newFlateWriter(bits, level, &out)
 	_, err := fw.Write(pm.data)
 	if err == nil {
@@ -98,14 +98,14 @@ func (pm *PreparedMessage) compress(bits, level int) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("websocket: compressing prepared message: %w", err)
 	}
 	b := out.Bytes()
-	if !bytes.HasSuffix(b[MaxHeaderSize:], deflateTail) {
+	if !bytes.HasSuffix(b[MaxFrameHeaderSize:], deflateTail) {
 		return nil, 0, errors.New("websocket: compressor output does not end with a sync flush")
 	}
-	payload := b[MaxHeaderSize : len(b)-len(deflateTail)]
-	h := Header{Fin: true, Rsv1: true, Opcode: Opcode(pm.typ), Length: int64(len(payload))}
-	var hb [MaxHeaderSize]byte
-	hdr := AppendHeader(hb[:0], h)
-	start := MaxHeaderSize - len(hdr)
+	payload := b[MaxFrameHeaderSize : len(b)-len(deflateTail)]
+	h := FrameHeader{Fin: true, Rsv1: true, Opcode: Opcode(pm.typ), Length: int64(len(payload))}
+	var hb [MaxFrameHeaderSize]byte
+	hdr := AppendFrameHeader(hb[:0], h)
+	start := MaxFrameHeaderSize - len(hdr)
 	copy(b[start:], hdr)
 	return b[start : len(b)-len(deflateTail)], len(hdr), nil
 }
@@ -161,7 +161,7 @@ func (c *Conn) sharedFrame(pm *PreparedMessage) *preparedFrame {
 // writeFrame writes a frame; a client masks a copy of the payload.
 func (c *Conn) writePrepared(ctx context.Context, frame []byte, head int) error {
 	if c.client {
-		h, _, err := ParseHeader(frame[:head])
+		h, _, err := ParseFrameHeader(frame[:head])
 		if err != nil {
 			return fmt.Errorf("websocket: prepared frame: %w", err)
 		}

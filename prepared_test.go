@@ -165,12 +165,12 @@ func TestPreparedMessageSharedFrame(t *testing.T) {
 			if !bytes.Equal(got, f.frame) {
 				t.Fatalf("window %d: got %s, want the shared compressed frame", tg.p.serverBits, abbrev(got))
 			}
-			h, _, err := ParseHeader(got)
+			h, _, err := ParseFrameHeader(got)
 			if err != nil || !h.Rsv1 || h.Masked || h.Length >= int64(len(data)) {
 				t.Fatalf("shared frame header %+v, %v: want RSV1, unmasked, compressed", h, err)
 			}
 		default:
-			h, _, err := ParseHeader(got)
+			h, _, err := ParseFrameHeader(got)
 			if err != nil || !h.Rsv1 || h.Length >= int64(len(data)) {
 				t.Fatalf("context takeover frame header %+v, %v: want a compressed frame", h, err)
 			}
@@ -203,7 +203,7 @@ func TestPreparedMessageClientMasks(t *testing.T) {
 	wire := cc.bytes()
 	var keys [][4]byte
 	for len(wire) > 0 {
-		h, n, err := ParseHeader(wire)
+		h, n, err := ParseFrameHeader(wire)
 		if err != nil {
 			t.Fatal(err)
 		}

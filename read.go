@@ -43,7 +43,7 @@ type readState struct {
 	rawErr  error
 
 	// The data frame being read.
-	frame   Header
+	frame   FrameHeader
 	remain  int64 // payload bytes of frame not yet read
 	maskPos int
 
@@ -423,11 +423,11 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 		if err := r.fill(2); err != nil {
 			return c.readFailed(ctx, err)
 		}
-		n := headerSize(r.buf[r.r+1])
+		n := frameHeaderSize(r.buf[r.r+1])
 		if err := r.fill(n); err != nil {
 			return c.readFailed(ctx, err)
 		}
-		h, _, err := ParseHeader(r.buf[r.r : r.r+n])
+		h, _, err := ParseFrameHeader(r.buf[r.r : r.r+n])
 		if err != nil {
 			return c.fail(StatusProtocolError, err.Error())
 		}
@@ -494,7 +494,7 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 // checkHeader applies the rules of section 5 that depend on the connection:
 // reserved bits and opcodes, masking by role, and the limits on control
 // frames.
-func (c *Conn) checkHeader(h Header) error {
+func (c *Conn) checkHeader(h FrameHeader) error {
 	switch {
 	case h.Rsv1 && (c.deflate == nil || h.Opcode != OpText && h.Opcode != OpBinary):
 		if c.deflate != nil {
@@ -605,7 +605,7 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 // due and the next read sends it.
 func (c *Conn) sendPong(ctx context.Context) error {
 	r := &c.r
-	err := c.writeFrame(ctx, Header{Fin: true, Opcode: OpPong}, r.ctrl[:r.pongLen], nil)
+	err := c.writeFrame(ctx, FrameHeader{Fin: true, Opcode: OpPong}, r.ctrl[:r.pongLen], nil)
 	if err != nil && (errors.Is(err, ctx.Err()) || isTimeout(err)) && !c.isClosed() {
 		return err
 	}

@@ -61,12 +61,12 @@ var ErrQueueFull = errors.New("websocket: send queue full, message dropped")
 // for closing a connection whose queue filled up.
 var ErrSlowConsumer = errors.New("websocket: send queue full, connection closed")
 
-// A SendQueue writes messages to one connection from a goroutine of its
-// own, so that Send never waits for the network: a broadcaster can hand the
-// same PreparedMessage to many queues without one slow peer holding up the
-// others. Messages are written in the order they were sent; those waiting
-// together go out in one vectored write where the connection allows. Once a write
-// fails or the queue gives up on the connection, every Send fails at once.
+// A SendQueue writes messages to one connection from a goroutine of its own, so
+// that Send never waits for the network: a broadcaster can hand the same
+// PreparedMessage to many queues without one slow peer holding up the others.
+// Messages are written in the order they were sent; those waiting together go
+// out in one vectored write where the connection allows. Once a write fails or
+// the queue gives up on the connection, every Send fails at once.
 //
 // A queue holding nothing keeps little memory: room for more than a few
 // waiting messages is taken as they arrive and handed back once they have

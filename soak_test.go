@@ -260,8 +260,8 @@ func soakKinds(url, addr string) []soakKind {
 			// instead of the close frame, so this one sends the header and
 			// a little payload, and reads.
 			return soakExpectFailure(url, StatusMessageTooBig, func(c *Conn) error {
-				h := Header{Fin: true, Opcode: OpBinary, Length: soakReadLimit + 1, Masked: true}
-				_, err := c.NetConn().Write(append(AppendHeader(nil, h), make([]byte, 1024)...))
+				h := FrameHeader{Fin: true, Opcode: OpBinary, Length: soakReadLimit + 1, Masked: true}
+				_, err := c.NetConn().Write(append(AppendFrameHeader(nil, h), make([]byte, 1024)...))
 				return err
 			})
 		}},

@@ -29,7 +29,7 @@ const largeFrame = 64 << 10
 
 // writeBuffer has room for a header in front of a frame's payload, so that
 // the two go out in a single write.
-type writeBuffer [MaxHeaderSize + writeBufSize]byte
+type writeBuffer [MaxFrameHeaderSize + writeBufSize]byte
 
 var writeBufPool = sync.Pool{New: func() any { return new(writeBuffer) }}
 
@@ -55,7 +55,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if c.compressing() && len(p) >= c.deflate.threshold {
 		return c.writeCompressed(ctx, typ, p)
 	}
-	err := c.writeFrame(ctx, Header{Fin: true, Opcode: Opcode(typ)}, p, nil)
+	err := c.writeFrame(ctx, FrameHeader{Fin: true, Opcode: Opcode(typ)}, p, nil)
 	c.msgSem.unlock()
 	return err
 }
@@ -145,7 +145,7 @@ type messageWriter struct {
 	op   Opcode       // opcode of the next frame
 	rsv1 bool         // the next frame starts a compressed message
 	buf  *writeBuffer // nil once closed
-	n    int          // payload bytes buffered at buf[MaxHeaderSize:]
+	n    int          // payload bytes buffered at buf[MaxFrameHeaderSize:]
 	sent bool         // a frame of the message has gone out
 	err  error
 	fw   compressor // compressing the message, when non-nil
@@ -191,12 +191,12 @@ func (w *messageWriter) buffer(p []byte, direct bool) (int, error) {
 			}
 		}
 		if direct && w.n == 0 && len(p) > writeBufSize {
-			if err := w.frame(Header{Opcode: w.op}, p, nil); err != nil {
+			if err := w.frame(FrameHeader{Opcode: w.op}, p, nil); err != nil {
 				return total - len(p), err
 			}
 			return total, nil
 		}
-		k := copy(w.buf[MaxHeaderSize+w.n:], p)
+		k := copy(w.buf[MaxFrameHeaderSize+w.n:], p)
 		w.n += k
 		p = p[k:]
 	}
@@ -235,7 +235,7 @@ func (w *messageWriter) flush(fin bool) error {
 	if w.fw != nil {
 		return w.flushCompressed(fin)
 	}
-	err := w.frame(Header{Fin: fin, Opcode: w.op}, w.buf[MaxHeaderSize:MaxHeaderSize+w.n], w.buf)
+	err := w.frame(FrameHeader{Fin: fin, Opcode: w.op}, w.buf[MaxFrameHeaderSize:MaxFrameHeaderSize+w.n], w.buf)
 	w.n = 0
 	return err
 }
@@ -246,18 +246,18 @@ func (w *messageWriter) flush(fin bool) error {
 // the final frame drops the tail.
 func (w *messageWriter) flushCompressed(fin bool) error {
 	n := w.n - len(deflateTail)
-	if fin && !bytes.Equal(w.buf[MaxHeaderSize+n:MaxHeaderSize+w.n], deflateTail) {
+	if fin && !bytes.Equal(w.buf[MaxFrameHeaderSize+n:MaxFrameHeaderSize+w.n], deflateTail) {
 		return errors.New("websocket: compressor output does not end with a sync flush")
 	}
-	err := w.frame(Header{Fin: fin, Rsv1: w.rsv1, Opcode: w.op}, w.buf[MaxHeaderSize:MaxHeaderSize+n], w.buf)
-	w.n = copy(w.buf[MaxHeaderSize:], w.buf[MaxHeaderSize+n:MaxHeaderSize+w.n])
+	err := w.frame(FrameHeader{Fin: fin, Rsv1: w.rsv1, Opcode: w.op}, w.buf[MaxFrameHeaderSize:MaxFrameHeaderSize+n], w.buf)
+	w.n = copy(w.buf[MaxFrameHeaderSize:], w.buf[MaxFrameHeaderSize+n:MaxFrameHeaderSize+w.n])
 	if fin {
 		w.n = 0
 	}
 	return err
 }
 
-func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
+func (w *messageWriter) frame(h FrameHeader, p []byte, wb *writeBuffer) error {
 	err := w.c.writeFrame(w.ctx, h, p, wb)
 	if err != nil {
 		w.err = err
@@ -276,7 +276,7 @@ func (w *messageWriter) frame(h Header, p []byte, wb *writeBuffer) error {
 // writeFrame sends one frame with header h (its length and mask filled in
 // here) and payload p. When wb is non-nil, p is the start of wb's payload
 // area, so the header goes in front of it and p may be masked in place.
-func (c *Conn) writeFrame(ctx context.Context, h Header, p []byte, wb *writeBuffer) error {
+func (c *Conn) writeFrame(ctx context.Context, h FrameHeader, p []byte, wb *writeBuffer) error {
 	stop, err := c.beginWrite(ctx)
 	if err != nil {
 		return err
@@ -334,27 +334,27 @@ func (c *Conn) writeFailed(ctx context.Context, n int, err error) error {
 
 // writeFrameLocked writes a frame, holding frameSem, and returns the number
 // of bytes written.
-func (c *Conn) writeFrameLocked(h Header, p []byte, wb *writeBuffer) (int, error) {
+func (c *Conn) writeFrameLocked(h FrameHeader, p []byte, wb *writeBuffer) (int, error) {
 	h.Length = int64(len(p))
 	if c.client {
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.rng.Uint64()))
 	}
 	if wb != nil {
-		hdr := AppendHeader(c.hdr[:0], h)
-		start := MaxHeaderSize - len(hdr)
+		hdr := AppendFrameHeader(c.hdr[:0], h)
+		start := MaxFrameHeaderSize - len(hdr)
 		copy(wb[start:], hdr)
 		if h.Masked {
 			Mask(h.Mask, 0, p)
 		}
-		return c.nc.Write(wb[start : MaxHeaderSize+len(p)])
+		return c.nc.Write(wb[start : MaxFrameHeaderSize+len(p)])
 	}
 	if h.Masked {
 		return c.writeMaskedCopy(h, p)
 	}
 	if len(p) <= smallFrame {
 		b := writeBufPool.Get().(*writeBuffer)
-		frame := append(AppendHeader(b[:0], h), p...)
+		frame := append(AppendFrameHeader(b[:0], h), p...)
 		n, err := c.nc.Write(frame)
 		writeBufPool.Put(b)
 		return n, err
@@ -363,7 +363,7 @@ func (c *Conn) writeFrameLocked(h Header, p []byte, wb *writeBuffer) (int, error
 	if len(p) > largeFrame {
 		head, rest = p[:writeBufSize], p[writeBufSize:]
 	}
-	c.vec[0] = AppendHeader(c.hdr[:0], h)
+	c.vec[0] = AppendFrameHeader(c.hdr[:0], h)
 	c.vec[1] = head
 	c.bufs = c.vec[:]
 	n, err := c.bufs.WriteTo(c.nc)
@@ -378,10 +378,10 @@ func (c *Conn) writeFrameLocked(h Header, p []byte, wb *writeBuffer) (int, error
 
 // writeMaskedCopy sends a client frame whose payload belongs to the caller:
 // it is copied into a write buffer a piece at a time and masked there.
-func (c *Conn) writeMaskedCopy(h Header, p []byte) (int, error) {
+func (c *Conn) writeMaskedCopy(h FrameHeader, p []byte) (int, error) {
 	b := writeBufPool.Get().(*writeBuffer)
 	defer writeBufPool.Put(b)
-	head := len(AppendHeader(b[:0], h))
+	head := len(AppendFrameHeader(b[:0], h))
 	total, pos := 0, 0
 	for {
 		k := copy(b[head:], p)

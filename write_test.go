@@ -54,7 +54,7 @@ func TestLargeFrameOnTheWire(t *testing.T) {
 		if err := c.WriteMessage(context.Background(), MessageBinary, msg); err != nil {
 			t.Fatalf("%d bytes: %v", tc.size, err)
 		}
-		want := append(AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Length: int64(tc.size)}), msg...)
+		want := append(AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpBinary, Length: int64(tc.size)}), msg...)
 		if !bytes.Equal(w.wire(), want) {
 			t.Errorf("%d bytes: the wire holds %d bytes, not the frame of %d", tc.size, len(w.wire()), len(want))
 		}
