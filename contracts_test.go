@@ -634,3 +634,19 @@ func TestFragmentedMessageMemory(t *testing.T) {
 		t.Errorf("reading %d bytes allocated %d, want at most %d", size, alloc, 2*size+size/4)
 	}
 }
+
+// TestNilPreparedMessage checks that a nil prepared message is an error,
+// not a panic, and leaves the connection usable.
+func TestNilPreparedMessage(t *testing.T) {
+	srv, cli := wsPair(t, nil, nil)
+	ctx := context.Background()
+	if err := cli.WritePreparedMessage(ctx, nil); err == nil {
+		t.Fatal("WritePreparedMessage(nil) succeeded")
+	}
+	if err := cli.WriteMessage(ctx, MessageText, []byte("still usable")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := srv.ReadMessage(ctx, nil); err != nil || string(got) != "still usable" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}

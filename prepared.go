@@ -114,6 +114,9 @@ func (pm *PreparedMessage) compress(bits, level int) ([]byte, int, error) {
 // compressed if c compresses messages of its size, and failing the same way
 // when ctx ends or the connection is closed.
 func (c *Conn) WritePreparedMessage(ctx context.Context, pm *PreparedMessage) error {
+	if pm == nil {
+		return errors.New("websocket: WritePreparedMessage of a nil *PreparedMessage")
+	}
 	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return err
 	}
