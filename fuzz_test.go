@@ -6,7 +6,7 @@ package websocket
 // compares the library with a small reference written here from RFC 6455
 // without sharing the library's code:
 //
-//   - fzRefParseHeader decodes a frame header (section 5.2);
+//   - fzRefParseFrameHeader decodes a frame header (section 5.2);
 //   - fzRefRead decodes a whole byte stream as the receiving endpoint of
 //     sections 5 to 8 must: the messages, the pings to answer and how the
 //     connection ends;
@@ -166,8 +166,8 @@ func fzBounded(t *testing.T, what string, f func()) {
 // ---------------------------------------------------------------------------
 // Reference implementations.
 
-// fzRefHeader is a frame header as fzRefParseHeader decodes it.
-type fzRefHeader struct {
+// fzRefFrameHeader is a frame header as fzRefParseFrameHeader decodes it.
+type fzRefFrameHeader struct {
 	fin      bool
 	rsv      byte // RSV1, RSV2, RSV3 as the bits 4, 2, 1
 	op       byte
@@ -178,10 +178,10 @@ type fzRefHeader struct {
 	size     int // bytes the whole header occupies
 }
 
-// fzRefParseHeader decodes the frame header at the start of b following the
-// figure of section 5.2. complete is false when b holds only part of it; size
-// is known once b has two bytes.
-func fzRefParseHeader(b []byte) (h fzRefHeader, complete bool) {
+// fzRefParseFrameHeader decodes the frame header at the start of b
+// following the figure of section 5.2. complete is false when b holds only
+// part of it; size is known once b has two bytes.
+func fzRefParseFrameHeader(b []byte) (h fzRefFrameHeader, complete bool) {
 	if len(b) < 2 {
 		return h, false
 	}
@@ -216,10 +216,10 @@ func fzRefParseHeader(b []byte) (h fzRefHeader, complete bool) {
 }
 
 // overflow reports a 64-bit length with its most significant bit set.
-func (h fzRefHeader) overflow() bool { return h.lenBytes == 8 && h.length>>63 != 0 }
+func (h fzRefFrameHeader) overflow() bool { return h.lenBytes == 8 && h.length>>63 != 0 }
 
 // minimal reports whether the length is encoded in the fewest bytes.
-func (h fzRefHeader) minimal() bool {
+func (h fzRefFrameHeader) minimal() bool {
 	switch h.lenBytes {
 	case 2:
 		return h.length > 125
@@ -230,7 +230,7 @@ func (h fzRefHeader) minimal() bool {
 }
 
 // fzEncodeFrame encodes a frame, masking payload with key when key is
-// non-nil. rsv holds the RSV bits as fzRefHeader does.
+// non-nil. rsv holds the RSV bits as fzRefFrameHeader does.
 func fzEncodeFrame(fin bool, rsv, op byte, key *[4]byte, payload []byte) []byte {
 	b0 := rsv<<4 | op&0x0f
 	if fin {
@@ -263,7 +263,7 @@ func fzEncodeFrame(fin bool, rsv, op byte, key *[4]byte, payload []byte) []byte 
 }
 
 // fzUnmask returns a copy of b unmasked with h's key, if h is masked.
-func fzUnmask(h fzRefHeader, b []byte) []byte {
+func fzUnmask(h fzRefFrameHeader, b []byte) []byte {
 	out := make([]byte, len(b))
 	for i, c := range b {
 		if h.masked {
@@ -405,7 +405,7 @@ func fzRefRead(stream []byte, client bool, limit int64) fzRefResult {
 		if pos == len(stream) {
 			return abnormal()
 		}
-		h, complete := fzRefParseHeader(stream[pos:])
+		h, complete := fzRefParseFrameHeader(stream[pos:])
 		if !complete {
 			return abnormal()
 		}
@@ -848,7 +848,7 @@ func fzCheckWritten(t *testing.T, out []byte, client bool, want fzRefResult) {
 	}
 	var frames []frame
 	for pos := 0; pos < len(out); {
-		h, complete := fzRefParseHeader(out[pos:])
+		h, complete := fzRefParseFrameHeader(out[pos:])
 		switch {
 		case !complete || uint64(len(out)-pos-h.size) < h.length:
 			t.Fatalf("the Conn wrote a partial frame: % x", out[pos:])
@@ -898,13 +898,13 @@ func fzCheckWritten(t *testing.T, out []byte, client bool, want fzRefResult) {
 // ---------------------------------------------------------------------------
 // Targets.
 
-// FuzzParseHeader checks ParseFrameHeader against fzRefParseHeader,
+// FuzzParseFrameHeader checks ParseFrameHeader against fzRefParseFrameHeader,
 // AppendFrameHeader against the bytes parsed, and ReadFrameHeader on three
 // kinds of reader against ParseFrameHeader.
-func FuzzParseHeader(f *testing.F) {
+func FuzzParseFrameHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, err := ParseFrameHeader(b)
-		ref, complete := fzRefParseHeader(b)
+		ref, complete := fzRefParseFrameHeader(b)
 		wantN := 2
 		if len(b) >= 2 {
 			wantN = ref.size
@@ -2081,7 +2081,7 @@ func FuzzInflate(f *testing.F) {
 		// Pongs for the pings read, then the close frame, if any.
 		pongs := 0
 		for pos := 0; pos < len(nc.out); {
-			h, complete := fzRefParseHeader(nc.out[pos:])
+			h, complete := fzRefParseFrameHeader(nc.out[pos:])
 			if !complete || h.op != 10 || uint64(len(nc.out)-pos-h.size) < h.length {
 				break
 			}
@@ -2305,7 +2305,7 @@ func FuzzCompressRoundTrip(f *testing.F) {
 			compressed := !m.plain && (m.nextWriter || len(m.data) >= threshold)
 			var payload []byte
 			for first := true; ; first = false {
-				h, complete := fzRefParseHeader(out)
+				h, complete := fzRefParseFrameHeader(out)
 				if !complete || uint64(len(out)-h.size) < h.length {
 					t.Fatalf("message %d: the frames sent end early: % x", i, fzdAbbrevBytes(out))
 				}
@@ -2342,7 +2342,7 @@ func FuzzCompressRoundTrip(f *testing.F) {
 			hist = fzdAppendHistory(hist, m.data)
 		}
 		if closeAtEnd {
-			if h, complete := fzRefParseHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
+			if h, complete := fzRefParseFrameHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
 				!bytes.Equal(fzUnmask(h, out[h.size:]), []byte{0x03, 0xe8}) {
 				t.Fatalf("after the messages the Conn sent % x, want a close frame with 1000", fzdAbbrevBytes(out))
 			}
@@ -2867,7 +2867,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 // fzSeedCorpus returns the seeds of each target.
 func fzSeedCorpus() map[string][]fzSeed {
 	return map[string][]fzSeed{
-		"FuzzParseHeader":       fzHeaderSeeds(),
+		"FuzzParseFrameHeader":  fzFrameHeaderSeeds(),
 		"FuzzServerRead":        fzReadSeeds(false),
 		"FuzzClientRead":        fzReadSeeds(true),
 		"FuzzRoundTrip":         fzRoundTripSeeds(),
@@ -2882,7 +2882,7 @@ func fzSeedCorpus() map[string][]fzSeed {
 	}
 }
 
-func fzHeaderSeeds() []fzSeed {
+func fzFrameHeaderSeeds() []fzSeed {
 	var seeds []fzSeed
 	add := func(name, b string) { seeds = append(seeds, fzSeed{name: name, args: []any{[]byte(b)}}) }
 	// RFC 6455 section 5.7.
