@@ -1,0 +1,418 @@
+package websocket
+
+// FuzzCompressRoundTrip (permessage-deflate, RFC 7692): messages a Conn
+// writes compressed, checked frame by frame against compress/flate and
+// tinflate and read back by a Conn; and its seeds.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+// fzdPayloadCheck checks a compressed payload the package sent: with the
+// tail put back and primed with dict, compress/flate must inflate it to
+// want, the stream ending cleanly (fzdRefInflate), and tinflate must agree
+// and find no back-reference further than the window of 2^bits bytes
+// (section 7.1.2: the compressor's window, in this message and into the
+// earlier ones).
+func fzdPayloadCheck(p, dict, want []byte, bits int) error {
+	if len(p) == 0 {
+		return errors.New("an empty compressed payload, which is not a DEFLATE stream even with the tail put back")
+	}
+	out, over, ok := fzdRefInflate(p, dict, len(want))
+	switch {
+	case over:
+		return fmt.Errorf("compress/flate inflates it to more than the %d bytes written", len(want))
+	case !ok:
+		return fmt.Errorf("compress/flate does not inflate it to a clean end (%d bytes out)", len(out))
+	case !bytes.Equal(out, want):
+		return fmt.Errorf("compress/flate inflates it to %s", fzAbbrev(fzMessage{MessageBinary, out}))
+	}
+	res, err := tinflate(append(bytes.Clone(p), fzdTail...), dict)
+	switch {
+	case err != nil:
+		return fmt.Errorf("tinflate: %v", err)
+	case !bytes.Equal(res.out, want):
+		return fmt.Errorf("tinflate inflates it to %s", fzAbbrev(fzMessage{MessageBinary, res.out}))
+	case res.maxDist > 1<<bits:
+		return fmt.Errorf("a back-reference reaches %d bytes back, beyond the window of %d bytes (%d bits)", res.maxDist, 1<<bits, bits)
+	}
+	return nil
+}
+
+// fzdRTMessage is a message FuzzCompressRoundTrip writes.
+type fzdRTMessage struct {
+	fzMessage
+	nextWriter bool  // written with NextWriter, in pieces
+	pieces     []int // NextWriter: where the Writes split it
+	plain      bool  // SetWriteCompression(false) for it
+}
+
+// fzdRTMessages turns the rest of s into messages: per message a byte of
+// flags (1 text; 2 NextWriter; 4 compression off; 8 and 0x10 the content:
+// 0 fresh, 1 a unit of 1+3k bytes (k the next byte) repeated, 2 an earlier
+// message (chosen by the next byte) then size%64 fresh bytes, then the
+// earlier message again if size&64, 3 one byte repeated ('a' for text);
+// 0x20 and 0x40 the Writes' pieces; 0x80 the size byte counts 331s) and a
+// size byte, then what the content takes.
+func fzdRTMessages(s *fzSource) []fzdRTMessage {
+	var msgs []fzdRTMessage
+	total := 0
+	for len(s.b) > 0 && len(msgs) < 12 && total < 256<<10 {
+		h := s.next()
+		m := fzdRTMessage{fzMessage: fzMessage{typ: MessageBinary}, nextWriter: h&2 != 0, plain: h&4 != 0}
+		text := h&1 != 0
+		if text {
+			m.typ = MessageText
+		}
+		size := int(s.next())
+		if h&0x80 != 0 {
+			size *= 331
+		}
+		fresh := func(n int) []byte {
+			if text {
+				return s.text(n)
+			}
+			// The input, then a pattern that repeats only every 64 KiB
+			// but has matches at many distances.
+			out := make([]byte, n)
+			k := copy(out, s.b)
+			s.b = s.b[k:]
+			for i := k; i < n; i++ {
+				out[i] = byte(i*7 + i>>8 + 1)
+			}
+			return out
+		}
+		switch h >> 3 & 3 {
+		case 0:
+			m.data = fresh(size)
+		case 1:
+			unit := fresh(1 + 3*int(s.next()))
+			m.data = []byte{}
+			for len(unit) > 0 && len(m.data)+len(unit) <= size {
+				m.data = append(m.data, unit...)
+			}
+		case 2:
+			k := int(s.next())
+			m.data = []byte{}
+			if len(msgs) > 0 {
+				prev := msgs[k%len(msgs)].data
+				if !text || utf8.Valid(prev) {
+					m.data = append(m.data, prev...)
+				}
+			}
+			n := len(m.data)
+			m.data = append(m.data, fresh(size%64)...)
+			if size&64 != 0 {
+				m.data = append(m.data, m.data[:n]...)
+			}
+		case 3:
+			c := byte('a')
+			if !text {
+				c = s.next()
+			}
+			m.data = bytes.Repeat([]byte{c}, size)
+		}
+		if m.nextWriter {
+			for i := 0; i < int(h>>5&3); i++ {
+				m.pieces = append(m.pieces, len(m.data)*int(s.next())/255)
+			}
+			slices.Sort(m.pieces)
+		}
+		total += len(m.data)
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// FuzzCompressRoundTrip writes messages made from its input with a Conn
+// that negotiated permessage-deflate with parameters from the input (window
+// bits 8 to 15 each way, context takeover each way, level, threshold), with
+// WriteMessage or NextWriter in pieces and compression turned off for some,
+// and checks that:
+//
+//   - the frames sent are well formed, with RSV1 on the first frame of
+//     exactly the messages that must be compressed (section 6.1);
+//   - each compressed payload inflates with compress/flate, primed with the
+//     writer's window of the earlier compressed messages under context
+//     takeover and with nothing without, to the message, ending cleanly;
+//     and no back-reference reaches beyond the window (tinflate);
+//   - a Conn in the other role with the same parameters reads the messages
+//     back, and the close frame if one was sent.
+//
+// Input: a byte of flags (1 the writer is the client; 2 Close at the end;
+// 4 and 8 the reader's API, as fzReadConfig's; 0x10 a read limit of the
+// largest message exactly; 0x20 io.EOF with the last bytes), a byte of
+// parameters (1 server_no_context_takeover; 2 client_no_context_takeover;
+// bits 2-4 and 5-7 the server's and the client's window bits less 8), the
+// threshold (its low 3 bits select one), the level (modulo 10), the size of
+// the reader's reads, then the messages (fzdRTMessages).
+func FuzzCompressRoundTrip(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := &fzSource{b: data}
+		flags := s.next()
+		writerClient := flags&1 != 0
+		closeAtEnd := flags&2 != 0
+		pb := s.next()
+		params := deflateParams{
+			serverNoContext: pb&1 != 0,
+			clientNoContext: pb&2 != 0,
+			serverBits:      8 + int(pb>>2&7),
+			clientBits:      8 + int(pb>>5&7),
+		}
+		threshold := []int{0, 0, 1, 2, 16, 128, 1024, 100000}[s.next()&7]
+		level := int(s.next() % 10)
+		chunk := s.next()
+		msgs := fzdRTMessages(s)
+
+		bits, noContext := params.serverBits, params.serverNoContext
+		if writerClient {
+			bits, noContext = params.clientBits, params.clientNoContext
+		}
+		wnc := &fzConn{}
+		w := newConn(wnc, writerClient, "", nil)
+		w.SetCloseTimeout(fzCloseTimeout)
+		w.deflate = newCompression(params, &CompressionOptions{Level: level, Threshold: threshold}, writerClient)
+		var werr error
+		fzBounded(t, "writing", func() {
+			ctx := context.Background()
+			for _, m := range msgs {
+				w.SetWriteCompression(!m.plain)
+				if !m.nextWriter {
+					if werr = w.WriteMessage(ctx, m.typ, m.data); werr != nil {
+						return
+					}
+					continue
+				}
+				var pieces [][]byte
+				prev := 0
+				for _, cut := range append(m.pieces, len(m.data)) {
+					pieces = append(pieces, m.data[prev:cut])
+					prev = cut
+				}
+				if werr = fzStream(ctx, w, m.typ, pieces); werr != nil {
+					return
+				}
+			}
+			if closeAtEnd {
+				w.Close(1000, "")
+			}
+		})
+		if werr != nil {
+			t.Fatalf("writing the messages: %v", werr)
+		}
+
+		// The frames, checked independently.
+		out := wnc.out
+		var hist []byte // what the compressed messages held
+		for i, m := range msgs {
+			compressed := !m.plain && (m.nextWriter || len(m.data) >= threshold)
+			var payload []byte
+			for first := true; ; first = false {
+				h, complete := fzRefParseFrameHeader(out)
+				if !complete || uint64(len(out)-h.size) < h.length {
+					t.Fatalf("message %d: the frames sent end early: % x", i, fzdAbbrevBytes(out))
+				}
+				wantOp, wantRsv := byte(0), byte(0)
+				if first {
+					wantOp = byte(m.typ)
+					if compressed {
+						wantRsv = 4
+					}
+				}
+				if h.op != wantOp || h.rsv != wantRsv || h.masked != writerClient || h.overflow() || !h.minimal() {
+					t.Fatalf("message %d (%d bytes, compressed %v): a frame with %+v", i, len(m.data), compressed, h)
+				}
+				payload = append(payload, fzUnmask(h, out[h.size:h.size+int(h.length)])...)
+				out = out[h.size+int(h.length):]
+				if h.fin {
+					break
+				}
+			}
+			if !compressed {
+				if !bytes.Equal(payload, m.data) {
+					t.Fatalf("message %d, uncompressed, carries %d bytes, want %d", i, len(payload), len(m.data))
+				}
+				continue
+			}
+			var dict []byte
+			if !noContext {
+				dict = hist[max(0, len(hist)-1<<bits):]
+			}
+			if err := fzdPayloadCheck(payload, dict, m.data, bits); err != nil {
+				t.Fatalf("message %d (%s, %d bits, context takeover %v, %d bytes of history, level %d): its payload % x: %v",
+					i, fzAbbrev(m.fzMessage), bits, !noContext, len(dict), level, fzdAbbrevBytes(payload), err)
+			}
+			hist = fzdAppendHistory(hist, m.data)
+		}
+		if closeAtEnd {
+			if h, complete := fzRefParseFrameHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
+				!bytes.Equal(fzUnmask(h, out[h.size:]), []byte{0x03, 0xe8}) {
+				t.Fatalf("after the messages the Conn sent % x, want a close frame with 1000", fzdAbbrevBytes(out))
+			}
+		} else if len(out) > 0 {
+			t.Fatalf("after the messages the Conn sent % x", fzdAbbrevBytes(out))
+		}
+
+		// A Conn reads them back.
+		want := fzRefResult{end: fzEnd{code: 1006}}
+		maxLen := 0
+		for _, m := range msgs {
+			want.msgs = append(want.msgs, m.fzMessage)
+			maxLen = max(maxLen, len(m.data))
+		}
+		if closeAtEnd {
+			want.end = fzEnd{code: 1000}
+		}
+		cfg := fzReadConfig{
+			client:      !writerClient,
+			limit:       DefaultReadLimit,
+			chunks:      []byte{chunk},
+			eofWithData: flags&0x20 != 0,
+			api:         int(flags >> 2 & 3),
+			piece:       int(chunk%16) + 1,
+		}
+		if flags&0x10 != 0 {
+			cfg.limit = int64(maxLen)
+		}
+		rnc := &fzConn{in: wnc.out, chunks: cfg.chunks, eofWithData: cfg.eofWithData}
+		r := newConn(rnc, cfg.client, "", nil)
+		r.deflate = newCompression(params, &CompressionOptions{}, cfg.client)
+		fzReadConn(t, r, rnc, 0, cfg, len(wnc.out), want)
+	})
+}
+
+func fzCompressRoundTripSeeds() []fzSeed {
+	const (
+		writerClient = 1
+		closeAtEnd   = 2
+		apiReuse     = 1 << 2
+		apiReadAll   = 2 << 2
+		apiPieces    = 3 << 2
+		exactLimit   = 0x10
+		eofWithData  = 0x20
+	)
+	params := func(serverNoContext, clientNoContext bool, serverBits, clientBits int) byte {
+		b := byte(serverBits-8)<<2 | byte(clientBits-8)<<5
+		if serverNoContext {
+			b |= 1
+		}
+		if clientNoContext {
+			b |= 2
+		}
+		return b
+	}
+	// Message flags (fzdRTMessages).
+	const (
+		text       = 1
+		nextWriter = 2
+		plain      = 4
+		repeated   = 1 << 3
+		previous   = 2 << 3
+		oneChar    = 3 << 3
+		pieces1    = 1 << 5
+		pieces3    = 3 << 5
+		large      = 0x80
+	)
+	var seeds []fzSeed
+	add := func(name string, flags, params, threshold, level, chunk byte, msgs ...[]byte) {
+		data := []byte{flags, params, threshold, level, chunk}
+		for _, m := range msgs {
+			data = append(data, m...)
+		}
+		seeds = append(seeds, fzSeed{name: name, args: []any{data}})
+	}
+	// Messages: flags, size, then what the content takes.
+	runes := func(s string) []byte { // s as fzRunes indexes, for fresh text
+		var b []byte
+		for _, r := range s {
+			i := slices.Index(fzRunes, string(r))
+			if i < 0 {
+				panic(fmt.Sprintf("no %q in fzRunes", r))
+			}
+			b = append(b, byte(i))
+		}
+		return b
+	}
+	// Fresh text takes a byte per rune, and one more: the rune that does
+	// not fit, here one of 4 bytes.
+	textRunes := func(s string) []byte { return append(runes(s), 15) }
+	textMsg := func(flags byte, s string) []byte {
+		return append([]byte{text | flags, byte(len(s))}, textRunes(s)...)
+	}
+	binMsg := func(flags byte, b []byte) []byte { return append([]byte{flags, byte(len(b))}, b...) }
+	unitMsg := func(flags, size byte, unit string) []byte {
+		return append([]byte{text | repeated | flags, size, byte((len(unit) + 1) / 3)}, textRunes(unit)...)
+	}
+	// binUnitMsg repeats the 1+3k bytes that follow.
+	binUnitMsg := func(flags, size, k byte) []byte {
+		return append([]byte{repeated | flags, size, k}, utPayload(1+3*int(k))...)
+	}
+	// prevMsg repeats message k, then adds extra, then (twice) message k
+	// again.
+	prevMsg := func(flags, k byte, extra string, twice bool) []byte {
+		size := byte(len(extra))
+		if twice {
+			size |= 64
+		}
+		if flags&text != 0 {
+			return append([]byte{previous | flags, size, k}, textRunes(extra)...)
+		}
+		return append([]byte{previous | flags, size, k}, extra...)
+	}
+	bytesMsg := func(flags, size, c byte) []byte { return []byte{oneChar | flags, size, c} }
+	mixed := [][]byte{
+		textMsg(0, "aZ aéZ€ a𝄞"),
+		unitMsg(large, 100, "aé€𝄞 "), // 33100 bytes of a 9-byte unit
+		binMsg(nextWriter|pieces3, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x40, 0x80, 0xc0}),
+		prevMsg(0, 1, "\x01\x02", false),
+		prevMsg(text, 0, "aZ", false),
+		bytesMsg(large|nextWriter|pieces1, 200, 0x00), // 66200 zeros, in two writes
+		binMsg(0, nil),
+		binMsg(nextWriter, nil),
+	}
+	for _, bits := range []int{8, 9, 12, 13, 15} {
+		for _, noCtx := range []bool{false, true} {
+			ctx := "context"
+			if noCtx {
+				ctx = "no-context"
+			}
+			add(fmt.Sprintf("server-%d-bits-%s", bits, ctx), closeAtEnd, params(noCtx, false, bits, 15), 0, 0, 0, mixed...)
+			add(fmt.Sprintf("client-%d-bits-%s", bits, ctx), writerClient|apiReadAll, params(false, noCtx, 15, bits), 0, 6, 7, mixed...)
+		}
+	}
+	add("level-9", exactLimit, params(false, false, 15, 15), 0, 9, 0, mixed...)
+	add("level-2-pieces", apiPieces|eofWithData, params(false, false, 15, 15), 0, 2, 3, mixed...)
+	add("threshold-16", apiReuse|closeAtEnd, params(false, false, 10, 10), 4, 0, 1,
+		textMsg(0, "aZ aZ"), textMsg(0, "aZ aZ aZ aZ aZ Z"), textMsg(nextWriter, "aZ aZ"), textMsg(0, "aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ"), prevMsg(text, 3, " aé", false))
+	add("threshold-above-all", writerClient, params(false, false, 15, 15), 7, 0, 0, mixed...)
+	add("compression-toggled", closeAtEnd|exactLimit, params(false, false, 11, 11), 0, 0, 0,
+		textMsg(0, "aZ€ aZ€ aZ€ aZ€ aZ€"), textMsg(plain, "aZ€ aZ€ aZ€ aZ€ aZ€"), prevMsg(text, 0, "", false), textMsg(plain|nextWriter, "ZZZ aaa ZZZ aaa"), prevMsg(nextWriter, 3, "", false))
+	add("empty-messages", apiReadAll, params(false, false, 15, 15), 0, 0, 0, binMsg(0, nil), binMsg(nextWriter, nil), textMsg(0, ""), textMsg(nextWriter|pieces3, ""))
+	add("large-frames", writerClient|closeAtEnd, params(false, false, 15, 15), 0, 1, 0,
+		[]byte{large, 255}, // 84405 bytes of the pattern, in 16 KiB frames
+		[]byte{large | nextWriter | pieces3, 255, 10, 100, 200})
+	// Random data repeated far back, in the message and across messages:
+	// the compressor must keep its back-references within its window.
+	far := func(size byte) [][]byte {
+		return [][]byte{
+			append([]byte{large, size}, randomBytes(int(size)*331, 1)...),
+			prevMsg(0, 0, "", true),
+			binUnitMsg(large, 10, 233), // 3310 bytes of a 700-byte unit
+			append(prevMsg(nextWriter|pieces3, 0, "\x00\x01\x02\x03\x04\x05\x06\x07", false), 10, 20, 250),
+		}
+	}
+	for _, bits := range []int{8, 10, 12, 15} {
+		add(fmt.Sprintf("far-repeats-%d-bits", bits), closeAtEnd, params(false, false, bits, bits), 0, 0, 0, far(15)...)
+	}
+	add("far-repeats-13-bits-client", writerClient|apiPieces, params(false, false, 13, 13), 0, 4, 0, far(28)...)
+	add("far-repeats-9-bits-no-context", 0, params(true, true, 9, 9), 0, 0, 0, far(2)...)
+	add("window-8-repeats", 0, params(false, false, 8, 8), 0, 0, 0,
+		unitMsg(large, 3, "aZ aéZ€ a𝄞"), prevMsg(0, 0, "", false), prevMsg(0, 1, "\x00", false))
+	return seeds
+}
