@@ -154,137 +154,180 @@ func fzdRTMessages(s *fzSource) []fzdRTMessage {
 // the reader's reads, then the messages (fzdRTMessages).
 func FuzzCompressRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &fzSource{b: data}
-		flags := s.next()
-		writerClient := flags&1 != 0
-		closeAtEnd := flags&2 != 0
-		pb := s.next()
-		params := deflateParams{
-			serverNoContext: pb&1 != 0,
-			clientNoContext: pb&2 != 0,
-			serverBits:      8 + int(pb>>2&7),
-			clientBits:      8 + int(pb>>5&7),
-		}
-		threshold := []int{0, 0, 1, 2, 16, 128, 1024, 100000}[s.next()&7]
-		level := int(s.next() % 10)
-		chunk := s.next()
-		msgs := fzdRTMessages(s)
+		rt := fzdNewCompressRoundTrip(data)
+		out := rt.write(t)
+		rt.checkFrames(t, out)
+		rt.readBack(t, out)
+	})
+}
 
-		bits, noContext := params.serverBits, params.serverNoContext
-		if writerClient {
-			bits, noContext = params.clientBits, params.clientNoContext
-		}
-		wnc := &fzConn{}
-		w := newConn(wnc, writerClient, "", nil)
-		w.SetCloseTimeout(fzCloseTimeout)
-		w.deflate = newCompression(params, &CompressionOptions{Level: level, Threshold: threshold}, writerClient)
-		var werr error
-		fzBounded(t, "writing", func() {
-			ctx := context.Background()
-			for _, m := range msgs {
-				w.SetWriteCompression(!m.plain)
-				if !m.nextWriter {
-					if werr = w.WriteMessage(ctx, m.typ, m.data); werr != nil {
-						return
-					}
-					continue
-				}
-				var pieces [][]byte
-				prev := 0
-				for _, cut := range append(m.pieces, len(m.data)) {
-					pieces = append(pieces, m.data[prev:cut])
-					prev = cut
-				}
-				if werr = fzStream(ctx, w, m.typ, pieces); werr != nil {
+// fzdCompressRoundTrip is FuzzCompressRoundTrip's input decoded.
+type fzdCompressRoundTrip struct {
+	flags            byte
+	writerClient     bool
+	closeAtEnd       bool
+	params           deflateParams
+	threshold, level int
+	chunk            byte // the size of the reader's reads
+	msgs             []fzdRTMessage
+}
+
+// fzdNewCompressRoundTrip decodes data as FuzzCompressRoundTrip says.
+func fzdNewCompressRoundTrip(data []byte) *fzdCompressRoundTrip {
+	s := &fzSource{b: data}
+	rt := &fzdCompressRoundTrip{flags: s.next()}
+	rt.writerClient = rt.flags&1 != 0
+	rt.closeAtEnd = rt.flags&2 != 0
+	pb := s.next()
+	rt.params = deflateParams{
+		serverNoContext: pb&1 != 0,
+		clientNoContext: pb&2 != 0,
+		serverBits:      8 + int(pb>>2&7),
+		clientBits:      8 + int(pb>>5&7),
+	}
+	rt.threshold = []int{0, 0, 1, 2, 16, 128, 1024, 100000}[s.next()&7]
+	rt.level = int(s.next() % 10)
+	rt.chunk = s.next()
+	rt.msgs = fzdRTMessages(s)
+	return rt
+}
+
+// write has a Conn with rt's parameters write the messages, and Close
+// when closeAtEnd, and returns what it sent.
+func (rt *fzdCompressRoundTrip) write(t *testing.T) []byte {
+	t.Helper()
+	wnc := &fzConn{}
+	w := newConn(wnc, rt.writerClient, "", nil)
+	w.SetCloseTimeout(fzCloseTimeout)
+	w.deflate = newCompression(rt.params, &CompressionOptions{Level: rt.level, Threshold: rt.threshold}, rt.writerClient)
+	var werr error
+	fzBounded(t, "writing", func() {
+		ctx := context.Background()
+		for _, m := range rt.msgs {
+			w.SetWriteCompression(!m.plain)
+			if !m.nextWriter {
+				if werr = w.WriteMessage(ctx, m.typ, m.data); werr != nil {
 					return
-				}
-			}
-			if closeAtEnd {
-				w.Close(1000, "")
-			}
-		})
-		if werr != nil {
-			t.Fatalf("writing the messages: %v", werr)
-		}
-
-		// The frames, checked independently.
-		out := wnc.out
-		var hist []byte // what the compressed messages held
-		for i, m := range msgs {
-			compressed := !m.plain && (m.nextWriter || len(m.data) >= threshold)
-			var payload []byte
-			for first := true; ; first = false {
-				h, complete := fzRefParseFrameHeader(out)
-				if !complete || uint64(len(out)-h.size) < h.length {
-					t.Fatalf("message %d: the frames sent end early: % x", i, fzdAbbrevBytes(out))
-				}
-				wantOp, wantRsv := byte(0), byte(0)
-				if first {
-					wantOp = byte(m.typ)
-					if compressed {
-						wantRsv = 4
-					}
-				}
-				if h.op != wantOp || h.rsv != wantRsv || h.masked != writerClient || h.overflow() || !h.minimal() {
-					t.Fatalf("message %d (%d bytes, compressed %v): a frame with %+v", i, len(m.data), compressed, h)
-				}
-				payload = append(payload, fzUnmask(h, out[h.size:h.size+int(h.length)])...)
-				out = out[h.size+int(h.length):]
-				if h.fin {
-					break
-				}
-			}
-			if !compressed {
-				if !bytes.Equal(payload, m.data) {
-					t.Fatalf("message %d, uncompressed, carries %d bytes, want %d", i, len(payload), len(m.data))
 				}
 				continue
 			}
-			var dict []byte
-			if !noContext {
-				dict = hist[max(0, len(hist)-1<<bits):]
+			var pieces [][]byte
+			prev := 0
+			for _, cut := range append(m.pieces, len(m.data)) {
+				pieces = append(pieces, m.data[prev:cut])
+				prev = cut
 			}
-			if err := fzdPayloadCheck(payload, dict, m.data, bits); err != nil {
-				t.Fatalf("message %d (%s, %d bits, context takeover %v, %d bytes of history, level %d): its payload % x: %v",
-					i, fzAbbrev(m.fzMessage), bits, !noContext, len(dict), level, fzdAbbrevBytes(payload), err)
+			if werr = fzStream(ctx, w, m.typ, pieces); werr != nil {
+				return
 			}
-			hist = fzdAppendHistory(hist, m.data)
 		}
-		if closeAtEnd {
-			if h, complete := fzRefParseFrameHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
-				!bytes.Equal(fzUnmask(h, out[h.size:]), []byte{0x03, 0xe8}) {
-				t.Fatalf("after the messages the Conn sent % x, want a close frame with 1000", fzdAbbrevBytes(out))
-			}
-		} else if len(out) > 0 {
-			t.Fatalf("after the messages the Conn sent % x", fzdAbbrevBytes(out))
+		if rt.closeAtEnd {
+			w.Close(1000, "")
 		}
-
-		// A Conn reads them back.
-		want := fzRefResult{end: fzEnd{code: 1006}}
-		maxLen := 0
-		for _, m := range msgs {
-			want.msgs = append(want.msgs, m.fzMessage)
-			maxLen = max(maxLen, len(m.data))
-		}
-		if closeAtEnd {
-			want.end = fzEnd{code: 1000}
-		}
-		cfg := fzReadConfig{
-			client:      !writerClient,
-			limit:       DefaultReadLimit,
-			chunks:      []byte{chunk},
-			eofWithData: flags&0x20 != 0,
-			api:         int(flags >> 2 & 3),
-			piece:       int(chunk%16) + 1,
-		}
-		if flags&0x10 != 0 {
-			cfg.limit = int64(maxLen)
-		}
-		rnc := &fzConn{in: wnc.out, chunks: cfg.chunks, eofWithData: cfg.eofWithData}
-		r := newConn(rnc, cfg.client, "", nil)
-		r.deflate = newCompression(params, &CompressionOptions{}, cfg.client)
-		fzReadConn(t, r, rnc, 0, cfg, len(wnc.out), want)
 	})
+	if werr != nil {
+		t.Fatalf("writing the messages: %v", werr)
+	}
+	return wnc.out
+}
+
+// checkFrames checks the frames the writer sent, out, independently of
+// the package: each message's frames, its payload (fzdPayloadCheck when
+// compressed), then the close frame if one is due, and nothing else.
+func (rt *fzdCompressRoundTrip) checkFrames(t *testing.T, out []byte) {
+	t.Helper()
+	bits, noContext := rt.params.serverBits, rt.params.serverNoContext
+	if rt.writerClient {
+		bits, noContext = rt.params.clientBits, rt.params.clientNoContext
+	}
+	var hist []byte // what the compressed messages held
+	for i, m := range rt.msgs {
+		compressed := !m.plain && (m.nextWriter || len(m.data) >= rt.threshold)
+		var payload []byte
+		payload, out = rt.messageFrames(t, i, compressed, out)
+		if !compressed {
+			if !bytes.Equal(payload, m.data) {
+				t.Fatalf("message %d, uncompressed, carries %d bytes, want %d", i, len(payload), len(m.data))
+			}
+			continue
+		}
+		var dict []byte
+		if !noContext {
+			dict = hist[max(0, len(hist)-1<<bits):]
+		}
+		if err := fzdPayloadCheck(payload, dict, m.data, bits); err != nil {
+			t.Fatalf("message %d (%s, %d bits, context takeover %v, %d bytes of history, level %d): its payload % x: %v",
+				i, fzAbbrev(m.fzMessage), bits, !noContext, len(dict), rt.level, fzdAbbrevBytes(payload), err)
+		}
+		hist = fzdAppendHistory(hist, m.data)
+	}
+	if rt.closeAtEnd {
+		if h, complete := fzRefParseFrameHeader(out); !complete || h.op != 8 || h.rsv != 0 || h.size+int(h.length) != len(out) ||
+			!bytes.Equal(fzUnmask(h, out[h.size:]), []byte{0x03, 0xe8}) {
+			t.Fatalf("after the messages the Conn sent % x, want a close frame with 1000", fzdAbbrevBytes(out))
+		}
+	} else if len(out) > 0 {
+		t.Fatalf("after the messages the Conn sent % x", fzdAbbrevBytes(out))
+	}
+}
+
+// messageFrames reads the frames of message i from the start of out,
+// checks their headers (RSV1 on the first when compressed, section 6.1),
+// and returns the payload they carry, unmasked, and what follows them.
+func (rt *fzdCompressRoundTrip) messageFrames(t *testing.T, i int, compressed bool, out []byte) (payload, rest []byte) {
+	t.Helper()
+	m := rt.msgs[i]
+	for first := true; ; first = false {
+		h, complete := fzRefParseFrameHeader(out)
+		if !complete || uint64(len(out)-h.size) < h.length {
+			t.Fatalf("message %d: the frames sent end early: % x", i, fzdAbbrevBytes(out))
+		}
+		wantOp, wantRsv := byte(0), byte(0)
+		if first {
+			wantOp = byte(m.typ)
+			if compressed {
+				wantRsv = 4
+			}
+		}
+		if h.op != wantOp || h.rsv != wantRsv || h.masked != rt.writerClient || h.overflow() || !h.minimal() {
+			t.Fatalf("message %d (%d bytes, compressed %v): a frame with %+v", i, len(m.data), compressed, h)
+		}
+		payload = append(payload, fzUnmask(h, out[h.size:h.size+int(h.length)])...)
+		out = out[h.size+int(h.length):]
+		if h.fin {
+			return payload, out
+		}
+	}
+}
+
+// readBack has a Conn in the other role, with the same parameters, read
+// what the writer sent, out, as the flags say.
+func (rt *fzdCompressRoundTrip) readBack(t *testing.T, out []byte) {
+	t.Helper()
+	want := fzRefResult{end: fzEnd{code: 1006}}
+	maxLen := 0
+	for _, m := range rt.msgs {
+		want.msgs = append(want.msgs, m.fzMessage)
+		maxLen = max(maxLen, len(m.data))
+	}
+	if rt.closeAtEnd {
+		want.end = fzEnd{code: 1000}
+	}
+	cfg := fzReadConfig{
+		client:      !rt.writerClient,
+		limit:       DefaultReadLimit,
+		chunks:      []byte{rt.chunk},
+		eofWithData: rt.flags&0x20 != 0,
+		api:         int(rt.flags >> 2 & 3),
+		piece:       int(rt.chunk%16) + 1,
+	}
+	if rt.flags&0x10 != 0 {
+		cfg.limit = int64(maxLen)
+	}
+	rnc := &fzConn{in: out, chunks: cfg.chunks, eofWithData: cfg.eofWithData}
+	r := newConn(rnc, cfg.client, "", nil)
+	r.deflate = newCompression(rt.params, &CompressionOptions{}, cfg.client)
+	fzReadConn(t, r, rnc, 0, cfg, len(out), want)
 }
 
 func fzCompressRoundTripSeeds() []fzSeed {

@@ -414,143 +414,192 @@ const fzdMemorySlack = 256 << 10
 // allocations.
 func FuzzInflate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payloads, layout []byte, limit, mode uint16) {
-		api := int(mode & 3)
-		client := mode&4 != 0
-		noContext := mode&8 != 0
-		bits := 8 + int(mode>>4&7)
-		closeAtEnd := mode&0x80 != 0
-		bufCap := []int{0, 5, int(limit), 64<<10 + 1}[mode>>8&3]
-		piece := []int{1, 7, 100, 5000}[mode>>8&3]
-		chunks := []byte{[]byte{0, 1, 2, 3, 7, 64, 200, 255}[mode>>10&7]}
-		measure := mode&0x4000 != 0
-
-		msgs := fzdLayout(payloads, layout)
-		var key *[4]byte
-		if !client {
-			key = &[4]byte{0x37, 0xfa, 0x21, 0x3d}
-		}
-		var stream []byte
-		pingNo := 0
-		for i := range msgs {
-			stream = append(stream, msgs[i].frames(key, &pingNo)...)
-		}
-		if closeAtEnd {
-			stream = append(stream, fzEncodeFrame(true, 0, 8, key, []byte{0x03, 0xe8})...)
-		}
-		wants := fzdRefMessages(msgs, int(limit), bits, noContext)
-
-		params := deflateParams{serverBits: 15, clientBits: 15}
-		if client {
-			params.serverBits, params.serverNoContext = bits, noContext
-		} else {
-			params.clientBits, params.clientNoContext = bits, noContext
-		}
-		nc := &fzConn{in: stream, chunks: chunks, eofWithData: mode&0x2000 != 0}
-		c := newConn(nc, client, "", nil)
-		c.deflate = newCompression(params, &CompressionOptions{}, client)
-		c.SetCloseTimeout(fzCloseTimeout)
-		c.SetReadLimit(int64(limit))
-
-		var (
-			got        []fzdGot
-			lastAlloc  uint64
-			err, again error
-			stuck      string
-		)
-		fzBounded(t, "reading the connection", func() {
-			got, lastAlloc, err, again, stuck = fzdReadAll(c, msgs, int(limit), api, piece, bufCap, measure)
-		})
-		if stuck != "" {
-			t.Fatal(stuck)
-		}
-		end := fzEndOf(t, err)
-		if again == nil || again.Error() != err.Error() {
-			t.Fatalf("the read after %q returned %v, want the same error", err, again)
-		}
-		if measure {
-			budget := uint64(limit) + 2*uint64(len(stream)) + fzdMemorySlack
-			for i, g := range append(got, fzdGot{alloc: lastAlloc}) {
-				if g.alloc > budget {
-					t.Errorf("read %d allocated %d bytes, more than the limit %d + twice the %d bytes of the stream + %d", i, g.alloc, limit, len(stream), fzdMemorySlack)
-				}
-			}
-		}
-
-		// Compare message by message, and find how the connection must end
-		// and how many pings it must have answered by then.
-		wantEnd := fzEnd{code: 1006}
-		if closeAtEnd {
-			wantEnd = fzEnd{code: 1000}
-		}
-		var pings [][]byte
-		for _, m := range msgs {
-			pings = append(pings, m.pingPayloads...)
-		}
-		minPongs, maxPongs := len(pings), len(pings)
-		if len(got) > len(wants) {
-			t.Fatalf("read %d messages, want at most %d", len(got), len(wants))
-		}
-		answered, sent := 0, 0 // the pings in the messages read whole, and up to this one
-		for i, w := range wants {
-			m := msgs[i]
-			sent += len(m.pingPayloads)
-			if i == len(got) || !got[i].whole && !w.ok && i == len(got)-1 {
-				// The reads ended at this message: it must fail.
-				if !end.failed || !slices.Contains(w.codes, end.code) {
-					t.Fatalf("message %d ended the reads with %v (%v); want the message %v, or a failure with one of %v (payload % x)",
-						i, end, err, w.ok, w.codes, fzdAbbrevBytes(m.payload))
-				}
-				wantEnd = end
-				minPongs, maxPongs = answered, sent
-				break
-			}
-			g := got[i]
-			switch {
-			case g.typ != w.typ:
-				t.Fatalf("message %d has type %v, want %v", i, g.typ, w.typ)
-			case int64(len(g.data)) > int64(limit):
-				t.Fatalf("message %d has %d bytes, more than the read limit %d", i, len(g.data), limit)
-			case !g.whole:
-				if !bytes.HasPrefix(w.out, g.data) {
-					t.Fatalf("the %d bytes read of message %d are not a prefix of the %d it inflates to (%q...)", len(g.data), i, len(w.out), fzdAbbrevBytes(w.out))
-				}
-			case !w.ok:
-				t.Fatalf("read message %d (%s), want a failure with one of %v (payload % x)", i, fzAbbrev(fzMessage{g.typ, g.data}), w.codes, fzdAbbrevBytes(m.payload))
-			case g.typ == MessageText && !utf8.Valid(g.data):
-				t.Fatalf("message %d is text but not UTF-8: %q", i, g.data)
-			case !bytes.Equal(g.data, w.out):
-				t.Fatalf("message %d is %s, compress/flate says %s (payload % x)", i, fzAbbrev(fzMessage{g.typ, g.data}), fzAbbrev(fzMessage{w.typ, w.out}), fzdAbbrevBytes(m.payload))
-			}
-			if g.whole {
-				answered += len(m.pingPayloads)
-			}
-		}
-		if end != wantEnd {
-			t.Fatalf("after %d messages: %v (%v), want %v", len(got), end, err, wantEnd)
-		}
-
-		// Pongs for the pings read, then the close frame, if any.
-		pongs := 0
-		for pos := 0; pos < len(nc.out); {
-			h, complete := fzRefParseFrameHeader(nc.out[pos:])
-			if !complete || h.op != 10 || uint64(len(nc.out)-pos-h.size) < h.length {
-				break
-			}
-			pongs++
-			pos += h.size + int(h.length)
-		}
-		pongs = min(pongs, len(pings))
-		if pongs < minPongs || pongs > maxPongs {
-			t.Fatalf("the Conn sent %d pongs, want %d to %d", pongs, minPongs, maxPongs)
-		}
-		fzCheckWritten(t, nc.out, client, fzRefResult{pings: pings[:pongs], end: wantEnd})
-		if !nc.closed {
-			t.Fatalf("the connection ended (%v) but the Conn did not close it", end)
-		}
-		if nc.lateWrites > 0 {
-			t.Fatalf("%d writes after the Conn closed its connection", nc.lateWrites)
-		}
+		in := fzdNewInflate(payloads, layout, limit, mode)
+		nc, got, end, err := in.read(t)
+		wantEnd, pings, minPongs, maxPongs := in.checkMessages(t, got, end, err)
+		in.checkWritten(t, nc, end, wantEnd, pings, minPongs, maxPongs)
 	})
+}
+
+// fzdInflate is FuzzInflate's input decoded: how to read, the messages,
+// the stream that carries them and what reading each must give.
+type fzdInflate struct {
+	limit       uint16
+	api         int
+	client      bool
+	closeAtEnd  bool
+	bufCap      int
+	piece       int
+	chunks      []byte
+	eofWithData bool
+	measure     bool
+	params      deflateParams
+	msgs        []fzdMsg
+	stream      []byte
+	wants       []fzdWant
+}
+
+// fzdNewInflate decodes FuzzInflate's input, makes the stream of its
+// messages and says what reading them must give (fzdRefMessages).
+func fzdNewInflate(payloads, layout []byte, limit, mode uint16) *fzdInflate {
+	in := &fzdInflate{
+		limit:       limit,
+		api:         int(mode & 3),
+		client:      mode&4 != 0,
+		closeAtEnd:  mode&0x80 != 0,
+		bufCap:      []int{0, 5, int(limit), 64<<10 + 1}[mode>>8&3],
+		piece:       []int{1, 7, 100, 5000}[mode>>8&3],
+		chunks:      []byte{[]byte{0, 1, 2, 3, 7, 64, 200, 255}[mode>>10&7]},
+		eofWithData: mode&0x2000 != 0,
+		measure:     mode&0x4000 != 0,
+	}
+	noContext := mode&8 != 0
+	bits := 8 + int(mode>>4&7)
+
+	in.msgs = fzdLayout(payloads, layout)
+	var key *[4]byte
+	if !in.client {
+		key = &[4]byte{0x37, 0xfa, 0x21, 0x3d}
+	}
+	pingNo := 0
+	for i := range in.msgs {
+		in.stream = append(in.stream, in.msgs[i].frames(key, &pingNo)...)
+	}
+	if in.closeAtEnd {
+		in.stream = append(in.stream, fzEncodeFrame(true, 0, 8, key, []byte{0x03, 0xe8})...)
+	}
+	in.wants = fzdRefMessages(in.msgs, int(limit), bits, noContext)
+
+	in.params = deflateParams{serverBits: 15, clientBits: 15}
+	if in.client {
+		in.params.serverBits, in.params.serverNoContext = bits, noContext
+	} else {
+		in.params.clientBits, in.params.clientNoContext = bits, noContext
+	}
+	return in
+}
+
+// read reads the stream with a Conn that negotiated in.params until an
+// error, and once more, checks that the reads end with an error they may
+// end with, the same twice, and allocate within their budget, and returns
+// the connection, the messages read and how the reads ended.
+func (in *fzdInflate) read(t *testing.T) (nc *fzConn, got []fzdGot, end fzEnd, err error) {
+	t.Helper()
+	nc = &fzConn{in: in.stream, chunks: in.chunks, eofWithData: in.eofWithData}
+	c := newConn(nc, in.client, "", nil)
+	c.deflate = newCompression(in.params, &CompressionOptions{}, in.client)
+	c.SetCloseTimeout(fzCloseTimeout)
+	c.SetReadLimit(int64(in.limit))
+
+	var (
+		lastAlloc uint64
+		again     error
+		stuck     string
+	)
+	fzBounded(t, "reading the connection", func() {
+		got, lastAlloc, err, again, stuck = fzdReadAll(c, in.msgs, int(in.limit), in.api, in.piece, in.bufCap, in.measure)
+	})
+	if stuck != "" {
+		t.Fatal(stuck)
+	}
+	end = fzEndOf(t, err)
+	if again == nil || again.Error() != err.Error() {
+		t.Fatalf("the read after %q returned %v, want the same error", err, again)
+	}
+	if in.measure {
+		budget := uint64(in.limit) + 2*uint64(len(in.stream)) + fzdMemorySlack
+		for i, g := range append(got, fzdGot{alloc: lastAlloc}) {
+			if g.alloc > budget {
+				t.Errorf("read %d allocated %d bytes, more than the limit %d + twice the %d bytes of the stream + %d", i, g.alloc, in.limit, len(in.stream), fzdMemorySlack)
+			}
+		}
+	}
+	return nc, got, end, err
+}
+
+// checkMessages compares the messages read, got, with in.wants, message
+// by message, given that the reads ended with end (err), and finds how the
+// connection must end and how many of the pings, between minPongs and
+// maxPongs, it must have answered by then.
+func (in *fzdInflate) checkMessages(t *testing.T, got []fzdGot, end fzEnd, err error) (wantEnd fzEnd, pings [][]byte, minPongs, maxPongs int) {
+	t.Helper()
+	wantEnd = fzEnd{code: 1006}
+	if in.closeAtEnd {
+		wantEnd = fzEnd{code: 1000}
+	}
+	for _, m := range in.msgs {
+		pings = append(pings, m.pingPayloads...)
+	}
+	minPongs, maxPongs = len(pings), len(pings)
+	if len(got) > len(in.wants) {
+		t.Fatalf("read %d messages, want at most %d", len(got), len(in.wants))
+	}
+	answered, sent := 0, 0 // the pings in the messages read whole, and up to this one
+	for i, w := range in.wants {
+		m := in.msgs[i]
+		sent += len(m.pingPayloads)
+		if i == len(got) || !got[i].whole && !w.ok && i == len(got)-1 {
+			// The reads ended at this message: it must fail.
+			if !end.failed || !slices.Contains(w.codes, end.code) {
+				t.Fatalf("message %d ended the reads with %v (%v); want the message %v, or a failure with one of %v (payload % x)",
+					i, end, err, w.ok, w.codes, fzdAbbrevBytes(m.payload))
+			}
+			wantEnd = end
+			minPongs, maxPongs = answered, sent
+			break
+		}
+		g := got[i]
+		switch {
+		case g.typ != w.typ:
+			t.Fatalf("message %d has type %v, want %v", i, g.typ, w.typ)
+		case int64(len(g.data)) > int64(in.limit):
+			t.Fatalf("message %d has %d bytes, more than the read limit %d", i, len(g.data), in.limit)
+		case !g.whole:
+			if !bytes.HasPrefix(w.out, g.data) {
+				t.Fatalf("the %d bytes read of message %d are not a prefix of the %d it inflates to (%q...)", len(g.data), i, len(w.out), fzdAbbrevBytes(w.out))
+			}
+		case !w.ok:
+			t.Fatalf("read message %d (%s), want a failure with one of %v (payload % x)", i, fzAbbrev(fzMessage{g.typ, g.data}), w.codes, fzdAbbrevBytes(m.payload))
+		case g.typ == MessageText && !utf8.Valid(g.data):
+			t.Fatalf("message %d is text but not UTF-8: %q", i, g.data)
+		case !bytes.Equal(g.data, w.out):
+			t.Fatalf("message %d is %s, compress/flate says %s (payload % x)", i, fzAbbrev(fzMessage{g.typ, g.data}), fzAbbrev(fzMessage{w.typ, w.out}), fzdAbbrevBytes(m.payload))
+		}
+		if g.whole {
+			answered += len(m.pingPayloads)
+		}
+	}
+	if end != wantEnd {
+		t.Fatalf("after %d messages: %v (%v), want %v", len(got), end, err, wantEnd)
+	}
+	return wantEnd, pings, minPongs, maxPongs
+}
+
+// checkWritten checks what the Conn wrote on nc: pongs for the pings read,
+// between minPongs and maxPongs of them, then the close frame wantEnd
+// calls for, if any; and that it closed the connection.
+func (in *fzdInflate) checkWritten(t *testing.T, nc *fzConn, end, wantEnd fzEnd, pings [][]byte, minPongs, maxPongs int) {
+	t.Helper()
+	pongs := 0
+	for pos := 0; pos < len(nc.out); {
+		h, complete := fzRefParseFrameHeader(nc.out[pos:])
+		if !complete || h.op != 10 || uint64(len(nc.out)-pos-h.size) < h.length {
+			break
+		}
+		pongs++
+		pos += h.size + int(h.length)
+	}
+	pongs = min(pongs, len(pings))
+	if pongs < minPongs || pongs > maxPongs {
+		t.Fatalf("the Conn sent %d pongs, want %d to %d", pongs, minPongs, maxPongs)
+	}
+	fzCheckWritten(t, nc.out, in.client, fzRefResult{pings: pings[:pongs], end: wantEnd})
+	if !nc.closed {
+		t.Fatalf("the connection ended (%v) but the Conn did not close it", end)
+	}
+	if nc.lateWrites > 0 {
+		t.Fatalf("%d writes after the Conn closed its connection", nc.lateWrites)
+	}
 }
 
 // fzdAbbrevBytes returns b, or its first 64 bytes.

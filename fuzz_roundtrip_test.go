@@ -65,129 +65,172 @@ var fzSendableCodes = []StatusCode{1000, 1001, 1002, 1003, 1007, 1008, 1009, 101
 //     fzRefRead decodes into the same messages, and that a Conn reads back.
 func FuzzRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &fzSource{b: data}
-		flags := s.next()
-		readerClient := flags&1 != 0
-		closeAtEnd := flags&2 != 0
-		useNextWriter := flags&4 != 0
-		cfg := fzReadConfig{
-			client:      readerClient,
-			limit:       DefaultReadLimit,
-			chunks:      []byte{s.next(), s.next()},
-			eofWithData: flags&8 != 0,
-			api:         int(flags >> 4 & 3),
-			cancelCtx:   flags&0x40 != 0,
-			piece:       int(flags>>6)*5 + 1,
-		}
-		code := fzSendableCodes[int(s.next())%len(fzSendableCodes)]
-		reason := string(s.text(int(s.next()) % (MaxCloseReason + 1)))
-
-		var stream []byte
-		var want fzRefResult
-		frame := func(fin bool, op byte, payload []byte) {
-			var key *[4]byte
-			if !readerClient {
-				k := s.next()
-				key = &[4]byte{k, k ^ 0x5a, k + 0x3c, ^k}
-			}
-			stream = append(stream, fzEncodeFrame(fin, 0, op, key, payload)...)
-		}
-		control := func(op byte) {
-			p := s.take(int(s.next()) % 126)
-			frame(true, op, p)
-			if op == 9 {
-				want.pings = append(want.pings, p)
-			}
-		}
-		var pieces [][][]byte // each message's fragments
-		for len(s.b) > 0 && len(want.msgs) < 12 {
-			h := s.next()
-			typ := MessageBinary
-			if h&1 != 0 {
-				typ = MessageText
-			}
-			size := int(s.next())
-			if size&0x80 != 0 {
-				size = size & 0x7f * 129 // up to 16383 bytes
-			}
-			var payload []byte
-			if typ == MessageText {
-				payload = s.text(size)
-			} else {
-				payload = s.take(size)
-			}
-			cuts := []int{0, len(payload)}
-			for i := 0; i < int(h>>1&3); i++ {
-				cuts = append(cuts, int(s.next())*len(payload)/255)
-			}
-			slices.Sort(cuts)
-			var frags [][]byte
-			for i := 0; i+1 < len(cuts); i++ {
-				if i > 0 && h&0x08 != 0 {
-					control(9)
-				}
-				if i > 0 && h&0x10 != 0 {
-					control(10)
-				}
-				op := byte(0)
-				if i == 0 {
-					op = byte(typ)
-				}
-				frag := payload[cuts[i]:cuts[i+1]]
-				frame(i+2 == len(cuts), op, frag)
-				frags = append(frags, frag)
-			}
-			if h&0x20 != 0 {
-				control(9)
-			}
-			want.msgs = append(want.msgs, fzMessage{typ, payload})
-			pieces = append(pieces, frags)
-		}
-		want.end = fzEnd{code: 1006}
-		if closeAtEnd {
-			frame(true, 8, append([]byte{byte(code >> 8), byte(code)}, reason...))
-			want.end = fzEnd{code: code, reason: reason}
-		}
-		if d := fzDiffResults(fzRefRead(stream, readerClient, cfg.limit), want); d != "" {
+		rt := fzNewRoundTrip(data)
+		if d := fzDiffResults(fzRefRead(rt.stream, rt.cfg.client, rt.cfg.limit), rt.want); d != "" {
 			t.Fatalf("the reference decoder disagrees with the frames built: %s", d)
 		}
 
 		// A Conn reads the frames.
-		fzReadStream(t, stream, cfg, want)
+		fzReadStream(t, rt.stream, rt.cfg, rt.want)
 
 		// A Conn in the other role sends the messages.
-		wnc := &fzConn{}
-		w := newConn(wnc, !readerClient, "", nil)
-		w.SetCloseTimeout(fzCloseTimeout)
-		var werr error
-		fzBounded(t, "writing", func() {
-			ctx := context.Background()
-			for i, m := range want.msgs {
-				if !useNextWriter {
-					if werr = w.WriteMessage(ctx, m.typ, m.data); werr != nil {
-						return
-					}
-					continue
-				}
-				if werr = fzStream(ctx, w, m.typ, pieces[i]); werr != nil {
+		out := rt.send(t)
+		sent := fzRefResult{msgs: rt.want.msgs, end: rt.want.end}
+		if d := fzDiffResults(fzRefRead(out, rt.cfg.client, rt.cfg.limit), sent); d != "" {
+			t.Fatalf("the Conn (client %v) sent frames that decode to %s", !rt.cfg.client, d)
+		}
+		fzReadStream(t, out, rt.cfg, sent)
+	})
+}
+
+// fzRoundTrip is FuzzRoundTrip's input made into messages and the frames
+// that carry them.
+type fzRoundTrip struct {
+	s             *fzSource
+	cfg           fzReadConfig // how a Conn reads the frames; cfg.client is its role
+	closeAtEnd    bool         // a close frame (code, reason) ends the frames
+	useNextWriter bool         // the writing Conn sends with NextWriter
+	code          StatusCode
+	reason        string
+	stream        []byte      // the frames, as the reader's peer sends them
+	want          fzRefResult // what reading stream gives
+	pieces        [][][]byte  // each message's fragments
+}
+
+// fzNewRoundTrip makes the messages and frames of data: a byte of flags
+// (1 the reader is the client; 2 a close frame at the end; 4 the writer
+// uses NextWriter; 8 io.EOF with the last bytes; bits 4-5 the read API, as
+// fzReadConfig's; 0x40 a cancellable context; bits 6-7 the piece size),
+// two sizes of the reader's reads, the close code and reason, then the
+// messages (see message) while the input lasts, twelve at the most.
+func fzNewRoundTrip(data []byte) *fzRoundTrip {
+	s := &fzSource{b: data}
+	flags := s.next()
+	rt := &fzRoundTrip{s: s, closeAtEnd: flags&2 != 0, useNextWriter: flags&4 != 0}
+	rt.cfg = fzReadConfig{
+		client:      flags&1 != 0,
+		limit:       DefaultReadLimit,
+		chunks:      []byte{s.next(), s.next()},
+		eofWithData: flags&8 != 0,
+		api:         int(flags >> 4 & 3),
+		cancelCtx:   flags&0x40 != 0,
+		piece:       int(flags>>6)*5 + 1,
+	}
+	rt.code = fzSendableCodes[int(s.next())%len(fzSendableCodes)]
+	rt.reason = string(s.text(int(s.next()) % (MaxCloseReason + 1)))
+	for len(s.b) > 0 && len(rt.want.msgs) < 12 {
+		rt.message()
+	}
+	rt.want.end = fzEnd{code: 1006}
+	if rt.closeAtEnd {
+		rt.frame(true, 8, append([]byte{byte(rt.code >> 8), byte(rt.code)}, rt.reason...))
+		rt.want.end = fzEnd{code: rt.code, reason: rt.reason}
+	}
+	return rt
+}
+
+// frame appends a frame to the stream, masked with a key from the input
+// when the reader is the server.
+func (rt *fzRoundTrip) frame(fin bool, op byte, payload []byte) {
+	var key *[4]byte
+	if !rt.cfg.client {
+		k := rt.s.next()
+		key = &[4]byte{k, k ^ 0x5a, k + 0x3c, ^k}
+	}
+	rt.stream = append(rt.stream, fzEncodeFrame(fin, 0, op, key, payload)...)
+}
+
+// control appends a ping (op 9) or a pong (10) with a payload from the
+// input.
+func (rt *fzRoundTrip) control(op byte) {
+	p := rt.s.take(int(rt.s.next()) % 126)
+	rt.frame(true, op, p)
+	if op == 9 {
+		rt.want.pings = append(rt.want.pings, p)
+	}
+}
+
+// message makes a message of the input and appends its frames: a byte of
+// flags (1 text; 2 and 4 the number of cuts into fragments; 8 a ping and
+// 0x10 a pong between fragments; 0x20 a ping after it), a size byte (with
+// 0x80, up to 16383 bytes) and where the cuts fall.
+func (rt *fzRoundTrip) message() {
+	s := rt.s
+	h := s.next()
+	typ := MessageBinary
+	if h&1 != 0 {
+		typ = MessageText
+	}
+	size := int(s.next())
+	if size&0x80 != 0 {
+		size = size & 0x7f * 129 // up to 16383 bytes
+	}
+	var payload []byte
+	if typ == MessageText {
+		payload = s.text(size)
+	} else {
+		payload = s.take(size)
+	}
+	cuts := []int{0, len(payload)}
+	for i := 0; i < int(h>>1&3); i++ {
+		cuts = append(cuts, int(s.next())*len(payload)/255)
+	}
+	slices.Sort(cuts)
+	var frags [][]byte
+	for i := 0; i+1 < len(cuts); i++ {
+		if i > 0 && h&0x08 != 0 {
+			rt.control(9)
+		}
+		if i > 0 && h&0x10 != 0 {
+			rt.control(10)
+		}
+		op := byte(0)
+		if i == 0 {
+			op = byte(typ)
+		}
+		frag := payload[cuts[i]:cuts[i+1]]
+		rt.frame(i+2 == len(cuts), op, frag)
+		frags = append(frags, frag)
+	}
+	if h&0x20 != 0 {
+		rt.control(9)
+	}
+	rt.want.msgs = append(rt.want.msgs, fzMessage{typ, payload})
+	rt.pieces = append(rt.pieces, frags)
+}
+
+// send has a Conn in the other role than the reader's send the messages,
+// and its Close when the frames end with a close frame, and returns what
+// it wrote.
+func (rt *fzRoundTrip) send(t *testing.T) []byte {
+	t.Helper()
+	wnc := &fzConn{}
+	w := newConn(wnc, !rt.cfg.client, "", nil)
+	w.SetCloseTimeout(fzCloseTimeout)
+	var werr error
+	fzBounded(t, "writing", func() {
+		ctx := context.Background()
+		for i, m := range rt.want.msgs {
+			if !rt.useNextWriter {
+				if werr = w.WriteMessage(ctx, m.typ, m.data); werr != nil {
 					return
 				}
+				continue
 			}
-			if closeAtEnd {
-				// The fake peer never answers, so Close times out; its
-				// close frame is sent all the same.
-				w.Close(code, reason)
+			if werr = fzStream(ctx, w, m.typ, rt.pieces[i]); werr != nil {
+				return
 			}
-		})
-		if werr != nil {
-			t.Fatalf("writing the messages: %v", werr)
 		}
-		sent := fzRefResult{msgs: want.msgs, end: want.end}
-		if d := fzDiffResults(fzRefRead(wnc.out, readerClient, cfg.limit), sent); d != "" {
-			t.Fatalf("the Conn (client %v) sent frames that decode to %s", !readerClient, d)
+		if rt.closeAtEnd {
+			// The fake peer never answers, so Close times out; its
+			// close frame is sent all the same.
+			w.Close(rt.code, rt.reason)
 		}
-		fzReadStream(t, wnc.out, cfg, sent)
 	})
+	if werr != nil {
+		t.Fatalf("writing the messages: %v", werr)
+	}
+	return wnc.out
 }
 
 // fzStream writes one message of type typ through NextWriter, with a Write
