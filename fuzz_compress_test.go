@@ -330,132 +330,174 @@ func (rt *fzdCompressRoundTrip) readBack(t *testing.T, out []byte) {
 	fzReadConn(t, r, rnc, 0, cfg, len(out), want)
 }
 
+// FuzzCompressRoundTrip's input flags, for its seeds.
+const (
+	fzdRTWriterClient = 1
+	fzdRTCloseAtEnd   = 2
+	fzdRTAPIReuse     = 1 << 2
+	fzdRTAPIReadAll   = 2 << 2
+	fzdRTAPIPieces    = 3 << 2
+	fzdRTExactLimit   = 0x10
+	fzdRTEOFWithData  = 0x20
+)
+
+// The flags of a message of FuzzCompressRoundTrip's input (fzdRTMessages),
+// for its seeds.
+const (
+	fzdRTText       = 1
+	fzdRTNextWriter = 2
+	fzdRTPlain      = 4
+	fzdRTRepeated   = 1 << 3
+	fzdRTPrevious   = 2 << 3
+	fzdRTOneChar    = 3 << 3
+	fzdRTPieces1    = 1 << 5
+	fzdRTPieces3    = 3 << 5
+	fzdRTLarge      = 0x80
+)
+
+// fzCompressRoundTripSeeds returns FuzzCompressRoundTrip's seeds: a mix of
+// messages under each window size, with and without context takeover;
+// other levels, thresholds and settings; and data repeated far back.
 func fzCompressRoundTripSeeds() []fzSeed {
-	const (
-		writerClient = 1
-		closeAtEnd   = 2
-		apiReuse     = 1 << 2
-		apiReadAll   = 2 << 2
-		apiPieces    = 3 << 2
-		exactLimit   = 0x10
-		eofWithData  = 0x20
-	)
-	params := func(serverNoContext, clientNoContext bool, serverBits, clientBits int) byte {
-		b := byte(serverBits-8)<<2 | byte(clientBits-8)<<5
-		if serverNoContext {
-			b |= 1
-		}
-		if clientNoContext {
-			b |= 2
-		}
-		return b
-	}
-	// Message flags (fzdRTMessages).
-	const (
-		text       = 1
-		nextWriter = 2
-		plain      = 4
-		repeated   = 1 << 3
-		previous   = 2 << 3
-		oneChar    = 3 << 3
-		pieces1    = 1 << 5
-		pieces3    = 3 << 5
-		large      = 0x80
-	)
 	var seeds []fzSeed
 	add := func(name string, flags, params, threshold, level, chunk byte, msgs ...[]byte) {
-		data := []byte{flags, params, threshold, level, chunk}
-		for _, m := range msgs {
-			data = append(data, m...)
-		}
-		seeds = append(seeds, fzSeed{name: name, args: []any{data}})
+		seeds = append(seeds, fzSeed{name: name, args: []any{fzdRTInput(flags, params, threshold, level, chunk, msgs...)}})
 	}
-	// Messages: flags, size, then what the content takes.
-	runes := func(s string) []byte { // s as fzRunes indexes, for fresh text
-		var b []byte
-		for _, r := range s {
-			i := slices.Index(fzRunes, string(r))
-			if i < 0 {
-				panic(fmt.Sprintf("no %q in fzRunes", r))
-			}
-			b = append(b, byte(i))
-		}
-		return b
-	}
-	// Fresh text takes a byte per rune, and one more: the rune that does
-	// not fit, here one of 4 bytes.
-	textRunes := func(s string) []byte { return append(runes(s), 15) }
-	textMsg := func(flags byte, s string) []byte {
-		return append([]byte{text | flags, byte(len(s))}, textRunes(s)...)
-	}
-	binMsg := func(flags byte, b []byte) []byte { return append([]byte{flags, byte(len(b))}, b...) }
-	unitMsg := func(flags, size byte, unit string) []byte {
-		return append([]byte{text | repeated | flags, size, byte((len(unit) + 1) / 3)}, textRunes(unit)...)
-	}
-	// binUnitMsg repeats the 1+3k bytes that follow.
-	binUnitMsg := func(flags, size, k byte) []byte {
-		return append([]byte{repeated | flags, size, k}, utPayload(1+3*int(k))...)
-	}
-	// prevMsg repeats message k, then adds extra, then (twice) message k
-	// again.
-	prevMsg := func(flags, k byte, extra string, twice bool) []byte {
-		size := byte(len(extra))
-		if twice {
-			size |= 64
-		}
-		if flags&text != 0 {
-			return append([]byte{previous | flags, size, k}, textRunes(extra)...)
-		}
-		return append([]byte{previous | flags, size, k}, extra...)
-	}
-	bytesMsg := func(flags, size, c byte) []byte { return []byte{oneChar | flags, size, c} }
-	mixed := [][]byte{
-		textMsg(0, "aZ aéZ€ a𝄞"),
-		unitMsg(large, 100, "aé€𝄞 "), // 33100 bytes of a 9-byte unit
-		binMsg(nextWriter|pieces3, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x40, 0x80, 0xc0}),
-		prevMsg(0, 1, "\x01\x02", false),
-		prevMsg(text, 0, "aZ", false),
-		bytesMsg(large|nextWriter|pieces1, 200, 0x00), // 66200 zeros, in two writes
-		binMsg(0, nil),
-		binMsg(nextWriter, nil),
-	}
+	mixed := fzdRTMixed()
 	for _, bits := range []int{8, 9, 12, 13, 15} {
 		for _, noCtx := range []bool{false, true} {
 			ctx := "context"
 			if noCtx {
 				ctx = "no-context"
 			}
-			add(fmt.Sprintf("server-%d-bits-%s", bits, ctx), closeAtEnd, params(noCtx, false, bits, 15), 0, 0, 0, mixed...)
-			add(fmt.Sprintf("client-%d-bits-%s", bits, ctx), writerClient|apiReadAll, params(false, noCtx, 15, bits), 0, 6, 7, mixed...)
+			add(fmt.Sprintf("server-%d-bits-%s", bits, ctx), fzdRTCloseAtEnd, fzdRTParams(noCtx, false, bits, 15), 0, 0, 0, mixed...)
+			add(fmt.Sprintf("client-%d-bits-%s", bits, ctx), fzdRTWriterClient|fzdRTAPIReadAll, fzdRTParams(false, noCtx, 15, bits), 0, 6, 7, mixed...)
 		}
 	}
-	add("level-9", exactLimit, params(false, false, 15, 15), 0, 9, 0, mixed...)
-	add("level-2-pieces", apiPieces|eofWithData, params(false, false, 15, 15), 0, 2, 3, mixed...)
-	add("threshold-16", apiReuse|closeAtEnd, params(false, false, 10, 10), 4, 0, 1,
-		textMsg(0, "aZ aZ"), textMsg(0, "aZ aZ aZ aZ aZ Z"), textMsg(nextWriter, "aZ aZ"), textMsg(0, "aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ"), prevMsg(text, 3, " aé", false))
-	add("threshold-above-all", writerClient, params(false, false, 15, 15), 7, 0, 0, mixed...)
-	add("compression-toggled", closeAtEnd|exactLimit, params(false, false, 11, 11), 0, 0, 0,
-		textMsg(0, "aZ€ aZ€ aZ€ aZ€ aZ€"), textMsg(plain, "aZ€ aZ€ aZ€ aZ€ aZ€"), prevMsg(text, 0, "", false), textMsg(plain|nextWriter, "ZZZ aaa ZZZ aaa"), prevMsg(nextWriter, 3, "", false))
-	add("empty-messages", apiReadAll, params(false, false, 15, 15), 0, 0, 0, binMsg(0, nil), binMsg(nextWriter, nil), textMsg(0, ""), textMsg(nextWriter|pieces3, ""))
-	add("large-frames", writerClient|closeAtEnd, params(false, false, 15, 15), 0, 1, 0,
-		[]byte{large, 255}, // 84405 bytes of the pattern, in 16 KiB frames
-		[]byte{large | nextWriter | pieces3, 255, 10, 100, 200})
+	add("level-9", fzdRTExactLimit, fzdRTParams(false, false, 15, 15), 0, 9, 0, mixed...)
+	add("level-2-pieces", fzdRTAPIPieces|fzdRTEOFWithData, fzdRTParams(false, false, 15, 15), 0, 2, 3, mixed...)
+	add("threshold-16", fzdRTAPIReuse|fzdRTCloseAtEnd, fzdRTParams(false, false, 10, 10), 4, 0, 1,
+		fzdRTTextMsg(0, "aZ aZ"), fzdRTTextMsg(0, "aZ aZ aZ aZ aZ Z"), fzdRTTextMsg(fzdRTNextWriter, "aZ aZ"), fzdRTTextMsg(0, "aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ aZ"), fzdRTPrevMsg(fzdRTText, 3, " aé", false))
+	add("threshold-above-all", fzdRTWriterClient, fzdRTParams(false, false, 15, 15), 7, 0, 0, mixed...)
+	add("compression-toggled", fzdRTCloseAtEnd|fzdRTExactLimit, fzdRTParams(false, false, 11, 11), 0, 0, 0,
+		fzdRTTextMsg(0, "aZ€ aZ€ aZ€ aZ€ aZ€"), fzdRTTextMsg(fzdRTPlain, "aZ€ aZ€ aZ€ aZ€ aZ€"), fzdRTPrevMsg(fzdRTText, 0, "", false), fzdRTTextMsg(fzdRTPlain|fzdRTNextWriter, "ZZZ aaa ZZZ aaa"), fzdRTPrevMsg(fzdRTNextWriter, 3, "", false))
+	add("empty-messages", fzdRTAPIReadAll, fzdRTParams(false, false, 15, 15), 0, 0, 0, fzdRTBinMsg(0, nil), fzdRTBinMsg(fzdRTNextWriter, nil), fzdRTTextMsg(0, ""), fzdRTTextMsg(fzdRTNextWriter|fzdRTPieces3, ""))
+	add("large-frames", fzdRTWriterClient|fzdRTCloseAtEnd, fzdRTParams(false, false, 15, 15), 0, 1, 0,
+		[]byte{fzdRTLarge, 255}, // 84405 bytes of the pattern, in 16 KiB frames
+		[]byte{fzdRTLarge | fzdRTNextWriter | fzdRTPieces3, 255, 10, 100, 200})
 	// Random data repeated far back, in the message and across messages:
 	// the compressor must keep its back-references within its window.
-	far := func(size byte) [][]byte {
-		return [][]byte{
-			append([]byte{large, size}, randomBytes(int(size)*331, 1)...),
-			prevMsg(0, 0, "", true),
-			binUnitMsg(large, 10, 233), // 3310 bytes of a 700-byte unit
-			append(prevMsg(nextWriter|pieces3, 0, "\x00\x01\x02\x03\x04\x05\x06\x07", false), 10, 20, 250),
-		}
-	}
 	for _, bits := range []int{8, 10, 12, 15} {
-		add(fmt.Sprintf("far-repeats-%d-bits", bits), closeAtEnd, params(false, false, bits, bits), 0, 0, 0, far(15)...)
+		add(fmt.Sprintf("far-repeats-%d-bits", bits), fzdRTCloseAtEnd, fzdRTParams(false, false, bits, bits), 0, 0, 0, fzdRTFarRepeats(15)...)
 	}
-	add("far-repeats-13-bits-client", writerClient|apiPieces, params(false, false, 13, 13), 0, 4, 0, far(28)...)
-	add("far-repeats-9-bits-no-context", 0, params(true, true, 9, 9), 0, 0, 0, far(2)...)
-	add("window-8-repeats", 0, params(false, false, 8, 8), 0, 0, 0,
-		unitMsg(large, 3, "aZ aéZ€ a𝄞"), prevMsg(0, 0, "", false), prevMsg(0, 1, "\x00", false))
+	add("far-repeats-13-bits-client", fzdRTWriterClient|fzdRTAPIPieces, fzdRTParams(false, false, 13, 13), 0, 4, 0, fzdRTFarRepeats(28)...)
+	add("far-repeats-9-bits-no-context", 0, fzdRTParams(true, true, 9, 9), 0, 0, 0, fzdRTFarRepeats(2)...)
+	add("window-8-repeats", 0, fzdRTParams(false, false, 8, 8), 0, 0, 0,
+		fzdRTUnitMsg(fzdRTLarge, 3, "aZ aéZ€ a𝄞"), fzdRTPrevMsg(0, 0, "", false), fzdRTPrevMsg(0, 1, "\x00", false))
 	return seeds
+}
+
+// fzdRTInput makes FuzzCompressRoundTrip's input: the flags, the byte of
+// parameters (fzdRTParams), the threshold, the level and the size of the
+// reader's reads, then the messages.
+func fzdRTInput(flags, params, threshold, level, chunk byte, msgs ...[]byte) []byte {
+	data := []byte{flags, params, threshold, level, chunk}
+	for _, m := range msgs {
+		data = append(data, m...)
+	}
+	return data
+}
+
+// fzdRTParams makes the byte of FuzzCompressRoundTrip's input that gives
+// the permessage-deflate parameters.
+func fzdRTParams(serverNoContext, clientNoContext bool, serverBits, clientBits int) byte {
+	b := byte(serverBits-8)<<2 | byte(clientBits-8)<<5
+	if serverNoContext {
+		b |= 1
+	}
+	if clientNoContext {
+		b |= 2
+	}
+	return b
+}
+
+// The messages of FuzzCompressRoundTrip's input (fzdRTMessages): flags,
+// size, then what the content takes.
+
+// fzdRTRunes returns s as fzRunes indexes, for fresh text.
+func fzdRTRunes(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		i := slices.Index(fzRunes, string(r))
+		if i < 0 {
+			panic(fmt.Sprintf("no %q in fzRunes", r))
+		}
+		b = append(b, byte(i))
+	}
+	return b
+}
+
+// fzdRTTextRunes returns s as fresh text takes it: a byte per rune, and
+// one more: the rune that does not fit, here one of 4 bytes.
+func fzdRTTextRunes(s string) []byte { return append(fzdRTRunes(s), 15) }
+
+// fzdRTTextMsg is a text message of fresh text s.
+func fzdRTTextMsg(flags byte, s string) []byte {
+	return append([]byte{fzdRTText | flags, byte(len(s))}, fzdRTTextRunes(s)...)
+}
+
+// fzdRTBinMsg is a binary message of fresh bytes b.
+func fzdRTBinMsg(flags byte, b []byte) []byte { return append([]byte{flags, byte(len(b))}, b...) }
+
+// fzdRTUnitMsg is a text message that repeats unit up to size.
+func fzdRTUnitMsg(flags, size byte, unit string) []byte {
+	return append([]byte{fzdRTText | fzdRTRepeated | flags, size, byte((len(unit) + 1) / 3)}, fzdRTTextRunes(unit)...)
+}
+
+// fzdRTBinUnitMsg repeats the 1+3k bytes that follow.
+func fzdRTBinUnitMsg(flags, size, k byte) []byte {
+	return append([]byte{fzdRTRepeated | flags, size, k}, utPayload(1+3*int(k))...)
+}
+
+// fzdRTPrevMsg repeats message k, then adds extra, then (twice) message k
+// again.
+func fzdRTPrevMsg(flags, k byte, extra string, twice bool) []byte {
+	size := byte(len(extra))
+	if twice {
+		size |= 64
+	}
+	if flags&fzdRTText != 0 {
+		return append([]byte{fzdRTPrevious | flags, size, k}, fzdRTTextRunes(extra)...)
+	}
+	return append([]byte{fzdRTPrevious | flags, size, k}, extra...)
+}
+
+// fzdRTBytesMsg is a message of size bytes c.
+func fzdRTBytesMsg(flags, size, c byte) []byte { return []byte{fzdRTOneChar | flags, size, c} }
+
+// fzdRTMixed is a mix of messages: text of each UTF-8 length, repeats,
+// references to earlier messages, zeros, empty messages; whole and in
+// pieces.
+func fzdRTMixed() [][]byte {
+	return [][]byte{
+		fzdRTTextMsg(0, "aZ aéZ€ a𝄞"),
+		fzdRTUnitMsg(fzdRTLarge, 100, "aé€𝄞 "), // 33100 bytes of a 9-byte unit
+		fzdRTBinMsg(fzdRTNextWriter|fzdRTPieces3, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x40, 0x80, 0xc0}),
+		fzdRTPrevMsg(0, 1, "\x01\x02", false),
+		fzdRTPrevMsg(fzdRTText, 0, "aZ", false),
+		fzdRTBytesMsg(fzdRTLarge|fzdRTNextWriter|fzdRTPieces1, 200, 0x00), // 66200 zeros, in two writes
+		fzdRTBinMsg(0, nil),
+		fzdRTBinMsg(fzdRTNextWriter, nil),
+	}
+}
+
+// fzdRTFarRepeats is random data (size 331s of it) repeated far back, in
+// the message and across messages.
+func fzdRTFarRepeats(size byte) [][]byte {
+	return [][]byte{
+		append([]byte{fzdRTLarge, size}, randomBytes(int(size)*331, 1)...),
+		fzdRTPrevMsg(0, 0, "", true),
+		fzdRTBinUnitMsg(fzdRTLarge, 10, 233), // 3310 bytes of a 700-byte unit
+		append(fzdRTPrevMsg(fzdRTNextWriter|fzdRTPieces3, 0, "\x00\x01\x02\x03\x04\x05\x06\x07", false), 10, 20, 250),
+	}
 }

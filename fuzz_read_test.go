@@ -203,6 +203,10 @@ type fzReadConfig struct {
 	buffered    int    // bytes of the stream handed to newConn as already read
 }
 
+// fzReadDefaultLimit is the limit argument of the read targets that stands
+// for DefaultReadLimit.
+const fzReadDefaultLimit = math.MaxUint16
+
 // fzNewReadConfig makes the config of FuzzServerRead and FuzzClientRead. A
 // limit of 0xffff stands for DefaultReadLimit.
 func fzNewReadConfig(client bool, chunks []byte, limit uint16, mode uint8) fzReadConfig {
@@ -216,7 +220,7 @@ func fzNewReadConfig(client bool, chunks []byte, limit uint16, mode uint8) fzRea
 		piece:       int(mode>>4) + 1,
 		buffered:    int(mode>>4) * 9,
 	}
-	if limit == math.MaxUint16 {
+	if limit == fzReadDefaultLimit {
 		cfg.limit = DefaultReadLimit
 	}
 	return cfg
@@ -474,125 +478,172 @@ func FuzzClientRead(f *testing.F) {
 
 // fzReadSeeds returns the seeds of FuzzServerRead (client false) and
 // FuzzClientRead: streams as the peer sends them, each with what fzRefRead
-// must make of it.
+// must make of it, theme by theme.
 func fzReadSeeds(client bool) []fzSeed {
-	rfcKey := &[4]byte{0x37, 0xfa, 0x21, 0x3d} // the key of section 5.7
-	// frame is a frame as the peer sends it: masked if this side is the
-	// server. wrong is masked the other way.
-	frameKey := func(key *[4]byte, fin bool, rsv, op byte, payload string) []byte {
-		if client {
-			key = nil
-		}
-		return fzEncodeFrame(fin, rsv, op, key, []byte(payload))
-	}
-	frame := func(fin bool, op byte, payload string) []byte { return frameKey(rfcKey, fin, 0, op, payload) }
-	wrong := func(fin bool, op byte, payload string) []byte {
-		if client {
-			return fzEncodeFrame(fin, 0, op, rfcKey, []byte(payload))
-		}
-		return fzEncodeFrame(fin, 0, op, nil, []byte(payload))
-	}
-	// hand makes a frame with a hand-made length field: lenField holds
-	// the second byte's 7 bits and any extended length bytes.
-	hand := func(b0 byte, lenField string, payload string) []byte {
-		b := []byte{b0, lenField[0]}
-		if !client {
-			b[1] |= 0x80
-		}
-		b = append(b, lenField[1:]...)
-		if client {
-			return append(b, payload...)
-		}
-		b = append(b, rfcKey[:]...)
-		for i := 0; i < len(payload); i++ {
-			b = append(b, payload[i]^rfcKey[i%4])
-		}
-		return b
-	}
-	text := func(s string) []byte { return frame(true, 1, s) }
-	closeFrame := func(code uint16, reason string) []byte {
-		return frame(true, 8, string([]byte{byte(code >> 8), byte(code)})+reason)
-	}
-	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	k := &fzReadSeedKit{client: client, rfcKey: &[4]byte{0x37, 0xfa, 0x21, 0x3d}}
+	k.addRFC()
+	k.addClosing()
+	k.addFraming()
+	k.addLimit()
+	k.addUTF8()
+	k.addInterleaved()
+	k.addTruncated()
+	k.addLarge()
+	return k.seeds
+}
 
-	const defaultLimit = math.MaxUint16
-	abnormal := fzEnd{code: 1006}
-	failed := func(code StatusCode) fzEnd { return fzEnd{code: code, failed: true} }
-	closed := func(code StatusCode, reason string) fzEnd { return fzEnd{code: code, reason: reason} }
+// fzReadSeedKit makes the read targets' seeds for a client (client) or a
+// server: frames as the peer sends them, and seeds with what fzRefRead
+// must make of them.
+type fzReadSeedKit struct {
+	client bool
+	rfcKey *[4]byte // the masking key of RFC 6455 section 5.7
+	seeds  []fzSeed
+}
 
-	var seeds []fzSeed
-	add := func(name string, stream []byte, chunks string, limit uint16, mode uint8, msgs int, end fzEnd) {
-		seeds = append(seeds, fzSeed{
-			name: name,
-			args: []any{stream, []byte(chunks), limit, mode},
-			check: func(t *testing.T) {
-				cfg := fzNewReadConfig(client, []byte(chunks), limit, mode)
-				got := fzRefRead(stream, client, cfg.limit)
-				if len(got.msgs) != msgs || got.end != end {
-					t.Errorf("the reference decoder reads %d messages then %v, want %d then %v", len(got.msgs), got.end, msgs, end)
-				}
-			},
-		})
+// fzAbnormal, fzFailed and fzClosed are the ends of the seeds' streams:
+// without a close frame (1006), failed by the reader with code, or closed
+// by the peer with code and reason.
+var fzAbnormal = fzEnd{code: 1006}
+
+func fzFailed(code StatusCode) fzEnd                { return fzEnd{code: code, failed: true} }
+func fzClosed(code StatusCode, reason string) fzEnd { return fzEnd{code: code, reason: reason} }
+
+// add adds a seed: stream read in pieces of the sizes chunks gives with
+// the read limit limit, as mode says, must give msgs messages and end so.
+func (k *fzReadSeedKit) add(name string, stream []byte, chunks string, limit uint16, mode uint8, msgs int, end fzEnd) {
+	client := k.client
+	k.seeds = append(k.seeds, fzSeed{
+		name: name,
+		args: []any{stream, []byte(chunks), limit, mode},
+		check: func(t *testing.T) {
+			cfg := fzNewReadConfig(client, []byte(chunks), limit, mode)
+			got := fzRefRead(stream, client, cfg.limit)
+			if len(got.msgs) != msgs || got.end != end {
+				t.Errorf("the reference decoder reads %d messages then %v, want %d then %v", len(got.msgs), got.end, msgs, end)
+			}
+		},
+	})
+}
+
+// frameKey is a frame as the peer sends it: masked with key if this side
+// is the server.
+func (k *fzReadSeedKit) frameKey(key *[4]byte, fin bool, rsv, op byte, payload string) []byte {
+	if k.client {
+		key = nil
 	}
+	return fzEncodeFrame(fin, rsv, op, key, []byte(payload))
+}
 
-	// RFC 6455 section 5.7, masked for the server.
-	add("rfc-single-text", text("Hello"), "", defaultLimit, 0, 1, abnormal)
-	add("rfc-fragmented-text", cat(frame(false, 1, "Hel"), frame(true, 0, "lo")), "", defaultLimit, 0, 1, abnormal)
-	add("rfc-ping-pong", cat(frame(true, 9, "Hello"), frame(true, 10, "Hello")), "", defaultLimit, 0, 0, abnormal)
-	add("rfc-binary-256", frame(true, 2, string(utPayload(256))), "", defaultLimit, 0, 1, abnormal)
-	add("rfc-binary-64k", frameKey(&[4]byte{}, true, 0, 2, strings.Repeat("a", 65536)), "", defaultLimit, 0, 1, abnormal)
+// frame is a frame as the peer sends it, masked with the RFC's key.
+func (k *fzReadSeedKit) frame(fin bool, op byte, payload string) []byte {
+	return k.frameKey(k.rfcKey, fin, 0, op, payload)
+}
 
-	// The closing handshake.
-	add("close-normal", cat(text("Hello"), closeFrame(1000, "bye")), "", defaultLimit, 0, 1, closed(1000, "bye"))
-	add("close-empty", frame(true, 8, ""), "", defaultLimit, 0, 0, closed(1005, ""))
+// wrong is a frame masked the other way.
+func (k *fzReadSeedKit) wrong(fin bool, op byte, payload string) []byte {
+	if k.client {
+		return fzEncodeFrame(fin, 0, op, k.rfcKey, []byte(payload))
+	}
+	return fzEncodeFrame(fin, 0, op, nil, []byte(payload))
+}
+
+// hand makes a frame with a hand-made length field: lenField holds the
+// second byte's 7 bits and any extended length bytes.
+func (k *fzReadSeedKit) hand(b0 byte, lenField string, payload string) []byte {
+	b := []byte{b0, lenField[0]}
+	if !k.client {
+		b[1] |= 0x80
+	}
+	b = append(b, lenField[1:]...)
+	if k.client {
+		return append(b, payload...)
+	}
+	b = append(b, k.rfcKey[:]...)
+	for i := 0; i < len(payload); i++ {
+		b = append(b, payload[i]^k.rfcKey[i%4])
+	}
+	return b
+}
+
+// text is a text frame, whole.
+func (k *fzReadSeedKit) text(s string) []byte { return k.frame(true, 1, s) }
+
+// closeFrame is a close frame with code and reason.
+func (k *fzReadSeedKit) closeFrame(code uint16, reason string) []byte {
+	return k.frame(true, 8, string([]byte{byte(code >> 8), byte(code)})+reason)
+}
+
+// addRFC adds the examples of RFC 6455 section 5.7, masked for the
+// server.
+func (k *fzReadSeedKit) addRFC() {
+	k.add("rfc-single-text", k.text("Hello"), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("rfc-fragmented-text", utCat(k.frame(false, 1, "Hel"), k.frame(true, 0, "lo")), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("rfc-ping-pong", utCat(k.frame(true, 9, "Hello"), k.frame(true, 10, "Hello")), "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("rfc-binary-256", k.frame(true, 2, string(utPayload(256))), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("rfc-binary-64k", k.frameKey(&[4]byte{}, true, 0, 2, strings.Repeat("a", 65536)), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+}
+
+// addClosing adds seeds of the closing handshake: close codes and reasons,
+// valid and not, and what follows a close frame.
+func (k *fzReadSeedKit) addClosing() {
+	k.add("close-normal", utCat(k.text("Hello"), k.closeFrame(1000, "bye")), "", fzReadDefaultLimit, 0, 1, fzClosed(1000, "bye"))
+	k.add("close-empty", k.frame(true, 8, ""), "", fzReadDefaultLimit, 0, 0, fzClosed(1005, ""))
 	for _, code := range []uint16{1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
-		add(fmt.Sprintf("close-%d", code), closeFrame(code, ""), "", defaultLimit, 0, 0, closed(StatusCode(code), ""))
+		k.add(fmt.Sprintf("close-%d", code), k.closeFrame(code, ""), "", fzReadDefaultLimit, 0, 0, fzClosed(StatusCode(code), ""))
 	}
 	for _, code := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
-		add(fmt.Sprintf("close-invalid-%d", code), closeFrame(code, ""), "", defaultLimit, 0, 0, failed(1002))
+		k.add(fmt.Sprintf("close-invalid-%d", code), k.closeFrame(code, ""), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
 	}
-	add("close-one-byte", frame(true, 8, "\x03"), "", defaultLimit, 0, 0, failed(1002))
-	add("close-reason-utf8", closeFrame(1000, "κόσμε"), "", defaultLimit, 0, 0, closed(1000, "κόσμε"))
-	add("close-reason-invalid-utf8", closeFrame(1000, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"), "", defaultLimit, 0, 0, failed(1007))
-	add("close-reason-truncated-utf8", closeFrame(1000, "ab\xce"), "", defaultLimit, 0, 0, failed(1007))
-	add("close-reason-123", closeFrame(1000, strings.Repeat("r", 123)), "", defaultLimit, 0, 0, closed(1000, strings.Repeat("r", 123)))
-	add("close-payload-126", hand(0x88, "\x7e\x00\x7e", "\x03\xe8"+strings.Repeat("r", 124)), "", defaultLimit, 0, 0, failed(1002))
-	add("close-then-data", cat(closeFrame(1000, ""), text("after")), "", defaultLimit, 0, 0, closed(1000, ""))
-	add("close-mid-message", cat(frame(false, 1, "Hel"), closeFrame(1001, "away")), "", defaultLimit, 0, 0, closed(1001, "away"))
+	k.add("close-one-byte", k.frame(true, 8, "\x03"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("close-reason-utf8", k.closeFrame(1000, "κόσμε"), "", fzReadDefaultLimit, 0, 0, fzClosed(1000, "κόσμε"))
+	k.add("close-reason-invalid-utf8", k.closeFrame(1000, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("close-reason-truncated-utf8", k.closeFrame(1000, "ab\xce"), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("close-reason-123", k.closeFrame(1000, strings.Repeat("r", 123)), "", fzReadDefaultLimit, 0, 0, fzClosed(1000, strings.Repeat("r", 123)))
+	k.add("close-payload-126", k.hand(0x88, "\x7e\x00\x7e", "\x03\xe8"+strings.Repeat("r", 124)), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("close-then-data", utCat(k.closeFrame(1000, ""), k.text("after")), "", fzReadDefaultLimit, 0, 0, fzClosed(1000, ""))
+	k.add("close-mid-message", utCat(k.frame(false, 1, "Hel"), k.closeFrame(1001, "away")), "", fzReadDefaultLimit, 0, 0, fzClosed(1001, "away"))
+}
 
-	// Framing violations (section 5).
-	add("rsv1", frameKey(rfcKey, true, 4, 1, "Hello"), "", defaultLimit, 0, 0, failed(1002))
-	add("rsv2", frameKey(rfcKey, true, 2, 1, "Hello"), "", defaultLimit, 0, 0, failed(1002))
-	add("rsv3-ping", frameKey(rfcKey, true, 1, 9, ""), "", defaultLimit, 0, 0, failed(1002))
+// addFraming adds framing violations (section 5): RSV bits, reserved
+// opcodes, masking, control frames, length encodings, fragmentation.
+func (k *fzReadSeedKit) addFraming() {
+	k.add("rsv1", k.frameKey(k.rfcKey, true, 4, 1, "Hello"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("rsv2", k.frameKey(k.rfcKey, true, 2, 1, "Hello"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("rsv3-ping", k.frameKey(k.rfcKey, true, 1, 9, ""), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
 	for _, op := range []byte{3, 7, 0xb, 0xf} {
-		add(fmt.Sprintf("reserved-opcode-%x", op), frame(true, op, "x"), "", defaultLimit, 0, 0, failed(1002))
+		k.add(fmt.Sprintf("reserved-opcode-%x", op), k.frame(true, op, "x"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
 	}
-	add("wrong-masking", wrong(true, 1, "Hello"), "", defaultLimit, 0, 0, failed(1002))
-	add("wrong-masking-second", cat(text("ok"), wrong(true, 2, "no")), "", defaultLimit, 0, 1, failed(1002))
-	add("fragmented-ping", frame(false, 9, "ping"), "", defaultLimit, 0, 0, failed(1002))
-	add("fragmented-close", frame(false, 8, "\x03\xe8"), "", defaultLimit, 0, 0, failed(1002))
-	add("ping-126", hand(0x89, "\x7e\x00\x7e", strings.Repeat("p", 126)), "", defaultLimit, 0, 0, failed(1002))
-	add("ping-125", frame(true, 9, strings.Repeat("p", 125)), "", defaultLimit, 0, 0, abnormal)
-	add("nonminimal-16", hand(0x81, "\x7e\x00\x05", "Hello"), "", defaultLimit, 0, 0, failed(1002))
-	add("nonminimal-64", hand(0x82, "\x7f\x00\x00\x00\x00\x00\x00\x01\x00", string(utPayload(256))), "", defaultLimit, 0, 0, failed(1002))
-	add("length-msb", hand(0x82, "\x7f\x80\x00\x00\x00\x00\x00\x00\x05", "Hello"), "", defaultLimit, 0, 0, failed(1002))
-	add("continuation-first", frame(true, 0, "lo"), "", defaultLimit, 0, 0, failed(1002))
-	add("continuation-after-message", cat(text("Hello"), frame(true, 0, "lo")), "", defaultLimit, 0, 1, failed(1002))
-	add("text-inside-fragmented", cat(frame(false, 1, "Hel"), text("lo")), "", defaultLimit, 0, 0, failed(1002))
-	add("binary-inside-fragmented", cat(frame(false, 2, "Hel"), frame(false, 2, "lo")), "", defaultLimit, 0, 0, failed(1002))
+	k.add("wrong-masking", k.wrong(true, 1, "Hello"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("wrong-masking-second", utCat(k.text("ok"), k.wrong(true, 2, "no")), "", fzReadDefaultLimit, 0, 1, fzFailed(1002))
+	k.add("fragmented-ping", k.frame(false, 9, "ping"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("fragmented-close", k.frame(false, 8, "\x03\xe8"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("ping-126", k.hand(0x89, "\x7e\x00\x7e", strings.Repeat("p", 126)), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("ping-125", k.frame(true, 9, strings.Repeat("p", 125)), "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("nonminimal-16", k.hand(0x81, "\x7e\x00\x05", "Hello"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("nonminimal-64", k.hand(0x82, "\x7f\x00\x00\x00\x00\x00\x00\x01\x00", string(utPayload(256))), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("length-msb", k.hand(0x82, "\x7f\x80\x00\x00\x00\x00\x00\x00\x05", "Hello"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("continuation-first", k.frame(true, 0, "lo"), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("continuation-after-message", utCat(k.text("Hello"), k.frame(true, 0, "lo")), "", fzReadDefaultLimit, 0, 1, fzFailed(1002))
+	k.add("text-inside-fragmented", utCat(k.frame(false, 1, "Hel"), k.text("lo")), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+	k.add("binary-inside-fragmented", utCat(k.frame(false, 2, "Hel"), k.frame(false, 2, "lo")), "", fzReadDefaultLimit, 0, 0, fzFailed(1002))
+}
 
-	// The read limit (1009).
-	add("limit-exact", text(strings.Repeat("x", 16)), "", 16, 0, 1, abnormal)
-	add("limit-exceeded", text(strings.Repeat("x", 17)), "", 16, 0, 0, failed(1009))
-	add("limit-exceeded-fragmented", cat(frame(false, 2, strings.Repeat("x", 10)), frame(true, 0, strings.Repeat("y", 10))), "", 16, 0, 0, failed(1009))
-	add("limit-zero", cat(text(""), frame(true, 2, ""), text("x")), "", 0, 0, 2, failed(1009))
-	add("limit-huge-claim", hand(0x82, "\x7f\x00\x00\x01\x00\x00\x00\x00\x00", "only this"), "", 4096, 0, 0, failed(1009))
-	add("limit-default-huge-claim", hand(0x82, "\x7f\x00\x00\x00\x00\x02\x00\x00\x01", "only this"), "", defaultLimit, 0, 0, failed(1009))
-	add("limit-default-large-claim", hand(0x82, "\x7f\x00\x00\x00\x00\x01\xff\xff\xff", "only this"), "", defaultLimit, 0, 0, abnormal)
+// addLimit adds seeds of the read limit (1009).
+func (k *fzReadSeedKit) addLimit() {
+	k.add("limit-exact", k.text(strings.Repeat("x", 16)), "", 16, 0, 1, fzAbnormal)
+	k.add("limit-exceeded", k.text(strings.Repeat("x", 17)), "", 16, 0, 0, fzFailed(1009))
+	k.add("limit-exceeded-fragmented", utCat(k.frame(false, 2, strings.Repeat("x", 10)), k.frame(true, 0, strings.Repeat("y", 10))), "", 16, 0, 0, fzFailed(1009))
+	k.add("limit-zero", utCat(k.text(""), k.frame(true, 2, ""), k.text("x")), "", 0, 0, 2, fzFailed(1009))
+	k.add("limit-huge-claim", k.hand(0x82, "\x7f\x00\x00\x01\x00\x00\x00\x00\x00", "only this"), "", 4096, 0, 0, fzFailed(1009))
+	k.add("limit-default-huge-claim", k.hand(0x82, "\x7f\x00\x00\x00\x00\x02\x00\x00\x01", "only this"), "", fzReadDefaultLimit, 0, 0, fzFailed(1009))
+	k.add("limit-default-large-claim", k.hand(0x82, "\x7f\x00\x00\x00\x00\x01\xff\xff\xff", "only this"), "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+}
 
-	// UTF-8 (section 8.1).
-	add("utf8-valid", text("κόσμε \u0080 \u07ff \u0800 \uffff \U00010000 \U0010ffff \ud7ff \ue000 \ufffd \ufeff"), "", defaultLimit, 0, 1, abnormal)
-	add("utf8-split-code-points", cat(frame(false, 1, "κ\xcf"), frame(false, 0, "\x8c\xce"), frame(false, 0, "\xbc"), frame(true, 0, "\xce\xb5")), "\x01", defaultLimit, 0, 1, abnormal)
+// addUTF8 adds seeds of UTF-8 in text messages (section 8.1).
+func (k *fzReadSeedKit) addUTF8() {
+	k.add("utf8-valid", k.text("κόσμε \u0080 \u07ff \u0800 \uffff \U00010000 \U0010ffff \ud7ff \ue000 \ufffd \ufeff"), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("utf8-split-code-points", utCat(k.frame(false, 1, "κ\xcf"), k.frame(false, 0, "\x8c\xce"), k.frame(false, 0, "\xbc"), k.frame(true, 0, "\xce\xb5")), "\x01", fzReadDefaultLimit, 0, 1, fzAbnormal)
 	for _, bad := range []struct{ name, s string }{
 		{"surrogate", "a\xed\xa0\x80b"},
 		{"above-max", "\xf4\x90\x80\x80"},
@@ -604,58 +655,64 @@ func fzReadSeeds(client bool) []fzSeed {
 		{"ff-after-ascii", "12345678\xff"},
 		{"5-byte", "\xf8\x88\x80\x80\x80"},
 	} {
-		add("utf8-invalid-"+bad.name, text(bad.s), "", defaultLimit, 0, 0, failed(1007))
+		k.add("utf8-invalid-"+bad.name, k.text(bad.s), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
 	}
-	add("utf8-ends-mid-code-point", text("Hello\xce"), "", defaultLimit, 0, 0, failed(1007))
-	add("utf8-fragment-ends-mid-code-point", cat(frame(false, 1, "Hello\xce"), frame(true, 0, "")), "", defaultLimit, 0, 0, failed(1007))
-	add("utf8-fail-fast", cat(frame(false, 1, "a\xff"), hand(0x00, "\x7e\x10\x00", "cut")), "", defaultLimit, 0, 0, failed(1007))
-	add("utf8-fail-fast-in-frame", hand(0x81, "\x7e\x10\x00", "abc\xc0"), "", defaultLimit, 0, 0, failed(1007))
-	add("utf8-valid-prefix-cut", hand(0x81, "\x0a", "abc\xf0\x9f"), "", defaultLimit, 0, 0, abnormal)
-	add("utf8-invalid-binary-ok", frame(true, 2, "\xff\xfe\xed\xa0\x80"), "", defaultLimit, 0, 1, abnormal)
+	k.add("utf8-ends-mid-code-point", k.text("Hello\xce"), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("utf8-fragment-ends-mid-code-point", utCat(k.frame(false, 1, "Hello\xce"), k.frame(true, 0, "")), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("utf8-fail-fast", utCat(k.frame(false, 1, "a\xff"), k.hand(0x00, "\x7e\x10\x00", "cut")), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("utf8-fail-fast-in-frame", k.hand(0x81, "\x7e\x10\x00", "abc\xc0"), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("utf8-valid-prefix-cut", k.hand(0x81, "\x0a", "abc\xf0\x9f"), "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("utf8-invalid-binary-ok", k.frame(true, 2, "\xff\xfe\xed\xa0\x80"), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+}
 
-	// Fragmented messages with control frames between the fragments.
-	interleaved := cat(
-		frame(false, 1, "κό"), frame(true, 9, "ping 1"), frame(false, 0, "σ\xce"), frame(true, 10, "unsolicited"),
-		frame(true, 0, "\xbcε"),
-		frame(false, 2, "\x00\x01"), frame(true, 9, ""), frame(false, 0, ""), frame(true, 9, strings.Repeat("P", 125)), frame(true, 0, "\x02"),
-		text(""),
-		closeFrame(1000, "done"),
+// addInterleaved adds fragmented messages with control frames between
+// the fragments, read in each of the ways fzNewReadConfig's mode gives.
+func (k *fzReadSeedKit) addInterleaved() {
+	interleaved := utCat(
+		k.frame(false, 1, "κό"), k.frame(true, 9, "ping 1"), k.frame(false, 0, "σ\xce"), k.frame(true, 10, "unsolicited"),
+		k.frame(true, 0, "\xbcε"),
+		k.frame(false, 2, "\x00\x01"), k.frame(true, 9, ""), k.frame(false, 0, ""), k.frame(true, 9, strings.Repeat("P", 125)), k.frame(true, 0, "\x02"),
+		k.text(""),
+		k.closeFrame(1000, "done"),
 	)
-	add("interleaved", interleaved, "", defaultLimit, 0, 3, closed(1000, "done"))
-	add("interleaved-bytewise", interleaved, "\x01", defaultLimit, 0, 3, closed(1000, "done"))
-	add("interleaved-reuse-buffer", interleaved, "\x03\x07", defaultLimit, 1, 3, closed(1000, "done"))
-	add("interleaved-nextreader", interleaved, "\x05", defaultLimit, 2, 3, closed(1000, "done"))
-	add("interleaved-nextreader-small", interleaved, "", defaultLimit, 3|2<<4, 3, closed(1000, "done"))
-	add("interleaved-cancellable-ctx", interleaved, "\x02", defaultLimit, 8, 3, closed(1000, "done"))
-	add("interleaved-buffered", interleaved, "\x04", defaultLimit, 5<<4, 3, closed(1000, "done"))
-	add("empty-messages", cat(text(""), frame(true, 2, ""), frame(false, 1, ""), frame(false, 0, ""), frame(true, 0, "")), "", defaultLimit, 0, 3, abnormal)
+	k.add("interleaved", interleaved, "", fzReadDefaultLimit, 0, 3, fzClosed(1000, "done"))
+	k.add("interleaved-bytewise", interleaved, "\x01", fzReadDefaultLimit, 0, 3, fzClosed(1000, "done"))
+	k.add("interleaved-reuse-buffer", interleaved, "\x03\x07", fzReadDefaultLimit, 1, 3, fzClosed(1000, "done"))
+	k.add("interleaved-nextreader", interleaved, "\x05", fzReadDefaultLimit, 2, 3, fzClosed(1000, "done"))
+	k.add("interleaved-nextreader-small", interleaved, "", fzReadDefaultLimit, 3|2<<4, 3, fzClosed(1000, "done"))
+	k.add("interleaved-cancellable-ctx", interleaved, "\x02", fzReadDefaultLimit, 8, 3, fzClosed(1000, "done"))
+	k.add("interleaved-buffered", interleaved, "\x04", fzReadDefaultLimit, 5<<4, 3, fzClosed(1000, "done"))
+	k.add("empty-messages", utCat(k.text(""), k.frame(true, 2, ""), k.frame(false, 1, ""), k.frame(false, 0, ""), k.frame(true, 0, "")), "", fzReadDefaultLimit, 0, 3, fzAbnormal)
 	var pings [][]byte
 	for i := 0; i < 20; i++ {
-		pings = append(pings, frame(true, 9, strings.Repeat("p", i*6)))
+		pings = append(pings, k.frame(true, 9, strings.Repeat("p", i*6)))
 	}
-	add("many-pings", cat(append(pings, closeFrame(1000, ""))...), "\x09", defaultLimit, 0, 0, closed(1000, ""))
+	k.add("many-pings", utCat(append(pings, k.closeFrame(1000, ""))...), "\x09", fzReadDefaultLimit, 0, 0, fzClosed(1000, ""))
+}
 
-	// The stream ending early (1006).
-	add("empty", nil, "", defaultLimit, 0, 0, abnormal)
-	add("truncated-header", text("Hello")[:1], "", defaultLimit, 0, 0, abnormal)
-	add("truncated-length", hand(0x82, "\x7e\x01\x00", "")[:3], "", defaultLimit, 0, 0, abnormal)
-	if !client {
-		add("truncated-mask", text("Hello")[:4], "", defaultLimit, 0, 0, abnormal)
+// addTruncated adds streams that end early (1006).
+func (k *fzReadSeedKit) addTruncated() {
+	k.add("empty", nil, "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("truncated-header", k.text("Hello")[:1], "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("truncated-length", k.hand(0x82, "\x7e\x01\x00", "")[:3], "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	if !k.client {
+		k.add("truncated-mask", k.text("Hello")[:4], "", fzReadDefaultLimit, 0, 0, fzAbnormal)
 	}
-	add("truncated-payload", text("Hello")[:len(text("Hello"))-1], "", defaultLimit, 0, 0, abnormal)
-	add("truncated-control", closeFrame(1000, "bye")[:5], "", defaultLimit, 0, 0, abnormal)
-	add("truncated-after-fragment", frame(false, 2, "part"), "", defaultLimit, 0, 0, abnormal)
+	k.add("truncated-payload", k.text("Hello")[:len(k.text("Hello"))-1], "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("truncated-control", k.closeFrame(1000, "bye")[:5], "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+	k.add("truncated-after-fragment", k.frame(false, 2, "part"), "", fzReadDefaultLimit, 0, 0, fzAbnormal)
+}
 
-	// Large frames, read past the Conn's buffer straight into the message.
-	// They are masked with a zero key, so that the seed files stay
-	// readable and small.
-	zero := func(op byte, payload string) []byte { return frameKey(&[4]byte{}, true, 0, op, payload) }
+// addLarge adds large frames, read past the Conn's buffer straight into
+// the message. They are masked with a zero key, so that the seed files
+// stay readable and small.
+func (k *fzReadSeedKit) addLarge() {
+	zero := func(op byte, payload string) []byte { return k.frameKey(&[4]byte{}, true, 0, op, payload) }
 	big := strings.Repeat("0123456789", 1000)
-	add("large-binary", zero(2, big), "", defaultLimit, 0, 1, abnormal)
-	add("large-binary-eof-with-data", zero(2, big), "", defaultLimit, 4, 1, abnormal)
-	add("large-binary-then-close", cat(zero(2, big), closeFrame(1000, "")), "\x00\xff", defaultLimit, 4, 1, closed(1000, ""))
-	add("large-text", zero(1, strings.Repeat("é€𝄞", 800)), "\x00\x07", defaultLimit, 0, 1, abnormal)
-	add("large-text-invalid-late", zero(1, strings.Repeat("é€𝄞", 800)+"\xff"), "", defaultLimit, 0, 0, failed(1007))
-	add("large-over-limit", zero(2, big), "", 9999, 0, 0, failed(1009))
-	return seeds
+	k.add("large-binary", zero(2, big), "", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("large-binary-eof-with-data", zero(2, big), "", fzReadDefaultLimit, 4, 1, fzAbnormal)
+	k.add("large-binary-then-close", utCat(zero(2, big), k.closeFrame(1000, "")), "\x00\xff", fzReadDefaultLimit, 4, 1, fzClosed(1000, ""))
+	k.add("large-text", zero(1, strings.Repeat("é€𝄞", 800)), "\x00\x07", fzReadDefaultLimit, 0, 1, fzAbnormal)
+	k.add("large-text-invalid-late", zero(1, strings.Repeat("é€𝄞", 800)+"\xff"), "", fzReadDefaultLimit, 0, 0, fzFailed(1007))
+	k.add("large-over-limit", zero(2, big), "", 9999, 0, 0, fzFailed(1009))
 }
