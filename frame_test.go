@@ -61,16 +61,76 @@ func utCat(parts ...[]byte) []byte {
 // ReadFrameHeader decode it exactly (leaving the reader at the payload), and
 // the masked examples unmask to "Hello" (section 5.3).
 func TestFrameRFCExamples(t *testing.T) {
+	for _, tt := range utRFCExamples() {
+		t.Run(tt.name, func(t *testing.T) {
+			wantHdr := tt.frame[:tt.hdrLen]
+			wire := tt.frame[tt.hdrLen:]
+
+			if got := AppendFrameHeader(nil, tt.want); !bytes.Equal(got, wantHdr) {
+				t.Errorf("AppendFrameHeader = % x, want % x", got, wantHdr)
+			}
+			// AppendFrameHeader appends: what b held already stays.
+			prefix := []byte("xyz")
+			if got := AppendFrameHeader(prefix[:3:3], tt.want); !bytes.Equal(got, utCat(prefix, wantHdr)) {
+				t.Errorf("AppendFrameHeader(\"xyz\", h) = % x, want % x", got, utCat(prefix, wantHdr))
+			}
+
+			h, n, err := ParseFrameHeader(tt.frame)
+			if err != nil || n != tt.hdrLen || h != tt.want {
+				t.Errorf("ParseFrameHeader = %+v, %d, %v; want %+v, %d, nil", h, n, err, tt.want, tt.hdrLen)
+			}
+
+			for _, rk := range utHeaderReaders {
+				r, rest := rk.make(tt.frame)
+				h, err := ReadFrameHeader(r)
+				if err != nil || h != tt.want {
+					t.Errorf("ReadFrameHeader(%s) = %+v, %v; want %+v, nil", rk.name, h, err, tt.want)
+					continue
+				}
+				// ReadFrameHeader reads exactly the header: the payload
+				// follows.
+				if got := rest(); !bytes.Equal(got, wire) {
+					t.Errorf("ReadFrameHeader(%s) left %d bytes unread, want the %d-byte payload", rk.name, len(got), len(wire))
+				}
+			}
+
+			// Section 5.3: the receiver unmasks with the key from the header.
+			got := bytes.Clone(wire)
+			if h.Masked {
+				if pos := Mask(h.Mask, 0, got); pos != len(got)%4 {
+					t.Errorf("Mask returned position %d, want %d", pos, len(got)%4)
+				}
+			}
+			if !bytes.Equal(got, tt.payload) {
+				t.Errorf("payload = %q, want %q", got, tt.payload)
+			}
+			// And masking "Hello" with the key gives the RFC's bytes.
+			if h.Masked {
+				m := bytes.Clone(tt.payload)
+				Mask(h.Mask, 0, m)
+				if !bytes.Equal(m, wire) {
+					t.Errorf("masked payload = % x, want % x", m, wire)
+				}
+			}
+		})
+	}
+}
+
+// utRFCExample is an example frame of RFC 6455 section 5.7.
+type utRFCExample struct {
+	name    string
+	frame   []byte // the whole frame as the RFC gives it
+	hdrLen  int
+	want    FrameHeader
+	payload []byte // the unmasked payload
+}
+
+// utRFCExamples are the examples of RFC 6455 section 5.7.
+func utRFCExamples() []utRFCExample {
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
 	bin256 := utPayload(256)
 	bin64k := utPayload(65536)
-	tests := []struct {
-		name    string
-		frame   []byte // the whole frame as the RFC gives it
-		hdrLen  int
-		want    FrameHeader
-		payload []byte // the unmasked payload
-	}{
+	return []utRFCExample{
 		{
 			name:    "single-frame unmasked text",
 			frame:   []byte{0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f},
@@ -127,59 +187,6 @@ func TestFrameRFCExamples(t *testing.T) {
 			want:    FrameHeader{Fin: true, Opcode: OpBinary, Length: 65536},
 			payload: bin64k,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			wantHdr := tt.frame[:tt.hdrLen]
-			wire := tt.frame[tt.hdrLen:]
-
-			if got := AppendFrameHeader(nil, tt.want); !bytes.Equal(got, wantHdr) {
-				t.Errorf("AppendFrameHeader = % x, want % x", got, wantHdr)
-			}
-			// AppendFrameHeader appends: what b held already stays.
-			prefix := []byte("xyz")
-			if got := AppendFrameHeader(prefix[:3:3], tt.want); !bytes.Equal(got, utCat(prefix, wantHdr)) {
-				t.Errorf("AppendFrameHeader(\"xyz\", h) = % x, want % x", got, utCat(prefix, wantHdr))
-			}
-
-			h, n, err := ParseFrameHeader(tt.frame)
-			if err != nil || n != tt.hdrLen || h != tt.want {
-				t.Errorf("ParseFrameHeader = %+v, %d, %v; want %+v, %d, nil", h, n, err, tt.want, tt.hdrLen)
-			}
-
-			for _, rk := range utHeaderReaders {
-				r, rest := rk.make(tt.frame)
-				h, err := ReadFrameHeader(r)
-				if err != nil || h != tt.want {
-					t.Errorf("ReadFrameHeader(%s) = %+v, %v; want %+v, nil", rk.name, h, err, tt.want)
-					continue
-				}
-				// ReadFrameHeader reads exactly the header: the payload
-				// follows.
-				if got := rest(); !bytes.Equal(got, wire) {
-					t.Errorf("ReadFrameHeader(%s) left %d bytes unread, want the %d-byte payload", rk.name, len(got), len(wire))
-				}
-			}
-
-			// Section 5.3: the receiver unmasks with the key from the header.
-			got := bytes.Clone(wire)
-			if h.Masked {
-				if pos := Mask(h.Mask, 0, got); pos != len(got)%4 {
-					t.Errorf("Mask returned position %d, want %d", pos, len(got)%4)
-				}
-			}
-			if !bytes.Equal(got, tt.payload) {
-				t.Errorf("payload = %q, want %q", got, tt.payload)
-			}
-			// And masking "Hello" with the key gives the RFC's bytes.
-			if h.Masked {
-				m := bytes.Clone(tt.payload)
-				Mask(h.Mask, 0, m)
-				if !bytes.Equal(m, wire) {
-					t.Errorf("masked payload = % x, want % x", m, wire)
-				}
-			}
-		})
 	}
 }
 

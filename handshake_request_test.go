@@ -17,72 +17,7 @@ import (
 // with the connection left to net/http, which then answers a second request
 // on it.
 func TestAcceptRequestRules(t *testing.T) {
-	key15 := base64.StdEncoding.EncodeToString(make([]byte, 15))
-	key17 := base64.StdEncoding.EncodeToString(make([]byte, 17))
-	tests := []struct {
-		name        string
-		requestLine string   // "GET /ws HTTP/1.1" when empty
-		drop        []string // headers removed from the valid handshake
-		add         []string // header lines added to it
-		status      int      // the expected status
-		altStatus   int      // another acceptable status, when the RFC leaves the choice open
-		header      map[string]string
-		noHandler   bool // net/http refuses the request before the handler runs
-		noReuse     bool // the server may close the connection after its answer
-	}{
-		// Section 4.2.1: requests to accept.
-		{name: "valid handshake", status: 101},
-		{name: "request URI with query", requestLine: "GET /ws?room=1&x=y HTTP/1.1", status: 101},
-		{name: "Connection token list", drop: []string{"Connection"}, add: []string{"Connection: keep-alive, Upgrade"}, status: 101},
-		{name: "Connection token list without spaces", drop: []string{"Connection"}, add: []string{"Connection: keep-alive,Upgrade"}, status: 101},
-		{name: "Connection lower case", drop: []string{"Connection"}, add: []string{"Connection: upgrade"}, status: 101},
-		{name: "Connection upper case", drop: []string{"Connection"}, add: []string{"Connection: UPGRADE"}, status: 101},
-		{name: "Connection over two header lines", drop: []string{"Connection"}, add: []string{"Connection: keep-alive", "Connection: Upgrade"}, status: 101},
-		{name: "Upgrade mixed case", drop: []string{"Upgrade"}, add: []string{"Upgrade: WebSocket"}, status: 101},
-		{name: "Upgrade upper case", drop: []string{"Upgrade"}, add: []string{"Upgrade: WEBSOCKET"}, status: 101},
-		{name: "Upgrade token list", drop: []string{"Upgrade"}, add: []string{"Upgrade: foo/2, websocket"}, status: 101},
-		{name: "extensions offered", add: []string{"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"}, status: 101},
-		{name: "unknown headers ignored", add: []string{"X-Whatever: 1", "Cookie: a=b"}, status: 101},
-
-		// Section 4.2.1 item 1: a GET request of HTTP/1.1 or later.
-		{name: "method POST", requestLine: "POST /ws HTTP/1.1", add: []string{"Content-Length: 0"}, status: 405, header: map[string]string{"Allow": "GET"}},
-		{name: "method PUT", requestLine: "PUT /ws HTTP/1.1", add: []string{"Content-Length: 0"}, status: 405, header: map[string]string{"Allow": "GET"}},
-		{name: "method HEAD", requestLine: "HEAD /ws HTTP/1.1", status: 405, header: map[string]string{"Allow": "GET"}},
-		{name: "HTTP/1.0", requestLine: "GET /ws HTTP/1.0", status: 400, noReuse: true},
-		{name: "HTTP/1.0 keep-alive", requestLine: "GET /ws HTTP/1.0", drop: []string{"Connection"}, add: []string{"Connection: keep-alive, Upgrade"}, status: 400},
-		// Item 2: a Host header (net/http enforces it before any handler).
-		{name: "Host missing", drop: []string{"Host"}, status: 400, noHandler: true, noReuse: true},
-		// Item 3: Upgrade contains "websocket".
-		{name: "Upgrade missing", drop: []string{"Upgrade"}, status: 400},
-		{name: "Upgrade h2c", drop: []string{"Upgrade"}, add: []string{"Upgrade: h2c"}, status: 400},
-		{name: "Upgrade websockets", drop: []string{"Upgrade"}, add: []string{"Upgrade: websockets"}, status: 400},
-		{name: "Upgrade empty", drop: []string{"Upgrade"}, add: []string{"Upgrade:"}, status: 400},
-		// Item 4: Connection includes the token "Upgrade".
-		{name: "Connection missing", drop: []string{"Connection"}, status: 400},
-		{name: "Connection keep-alive only", drop: []string{"Connection"}, add: []string{"Connection: keep-alive"}, status: 400},
-		{name: "Connection upgrades", drop: []string{"Connection"}, add: []string{"Connection: upgrades"}, status: 400},
-		{name: "Connection upgrade inside another token", drop: []string{"Connection"}, add: []string{"Connection: keep-alive-upgrade"}, status: 400},
-		// Item 5: exactly one Sec-WebSocket-Key, the base64 of 16 bytes
-		// (section 11.3.1: it MUST NOT appear more than once).
-		{name: "Key missing", drop: []string{"Sec-WebSocket-Key"}, status: 400},
-		{name: "Key empty", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key:"}, status: 400},
-		{name: "Key not base64", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: not*base64*at*all!!!!!"}, status: 400},
-		{name: "Key of 15 bytes", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: " + key15}, status: 400},
-		{name: "Key of 17 bytes", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: " + key17}, status: 400},
-		{name: "Key without padding", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ"}, status: 400},
-		{name: "Key twice", add: []string{"Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="}, status: 400},
-		{name: "Key twice with the same value", add: []string{"Sec-WebSocket-Key: " + hsKey}, status: 400},
-		// Item 6 and section 4.2.2 /version/: 13, else 426 naming 13.
-		{name: "Version missing", drop: []string{"Sec-WebSocket-Version"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		{name: "Version 8", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 8"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		{name: "Version 12", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 12"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		{name: "Version 14", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 14"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		// Section 4.3: Sec-WebSocket-Version-Client = version, a single
-		// number; a list violates the ABNF, which section 4.2.1 says the
-		// server MUST refuse ("such as 400"; 426 also names the version).
-		{name: "Version list 8, 13", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 8, 13"}, status: 400, altStatus: 426},
-	}
-	for _, tc := range tests {
+	for _, tc := range hsRequestRuleCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			s := hsStart(t, hsServerConfig{})
 			requestLine := tc.requestLine
@@ -137,6 +72,79 @@ func TestAcceptRequestRules(t *testing.T) {
 				hsCheckNotHijacked(t, c)
 			}
 		})
+	}
+}
+
+// hsRequestRuleCase is an opening handshake of TestAcceptRequestRules,
+// made from the valid one, and the answer it must get.
+type hsRequestRuleCase struct {
+	name        string
+	requestLine string   // "GET /ws HTTP/1.1" when empty
+	drop        []string // headers removed from the valid handshake
+	add         []string // header lines added to it
+	status      int      // the expected status
+	altStatus   int      // another acceptable status, when the RFC leaves the choice open
+	header      map[string]string
+	noHandler   bool // net/http refuses the request before the handler runs
+	noReuse     bool // the server may close the connection after its answer
+}
+
+// hsRequestRuleCases are the handshakes of TestAcceptRequestRules.
+func hsRequestRuleCases() []hsRequestRuleCase {
+	key15 := base64.StdEncoding.EncodeToString(make([]byte, 15))
+	key17 := base64.StdEncoding.EncodeToString(make([]byte, 17))
+	return []hsRequestRuleCase{
+		// Section 4.2.1: requests to accept.
+		{name: "valid handshake", status: 101},
+		{name: "request URI with query", requestLine: "GET /ws?room=1&x=y HTTP/1.1", status: 101},
+		{name: "Connection token list", drop: []string{"Connection"}, add: []string{"Connection: keep-alive, Upgrade"}, status: 101},
+		{name: "Connection token list without spaces", drop: []string{"Connection"}, add: []string{"Connection: keep-alive,Upgrade"}, status: 101},
+		{name: "Connection lower case", drop: []string{"Connection"}, add: []string{"Connection: upgrade"}, status: 101},
+		{name: "Connection upper case", drop: []string{"Connection"}, add: []string{"Connection: UPGRADE"}, status: 101},
+		{name: "Connection over two header lines", drop: []string{"Connection"}, add: []string{"Connection: keep-alive", "Connection: Upgrade"}, status: 101},
+		{name: "Upgrade mixed case", drop: []string{"Upgrade"}, add: []string{"Upgrade: WebSocket"}, status: 101},
+		{name: "Upgrade upper case", drop: []string{"Upgrade"}, add: []string{"Upgrade: WEBSOCKET"}, status: 101},
+		{name: "Upgrade token list", drop: []string{"Upgrade"}, add: []string{"Upgrade: foo/2, websocket"}, status: 101},
+		{name: "extensions offered", add: []string{"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"}, status: 101},
+		{name: "unknown headers ignored", add: []string{"X-Whatever: 1", "Cookie: a=b"}, status: 101},
+
+		// Section 4.2.1 item 1: a GET request of HTTP/1.1 or later.
+		{name: "method POST", requestLine: "POST /ws HTTP/1.1", add: []string{"Content-Length: 0"}, status: 405, header: map[string]string{"Allow": "GET"}},
+		{name: "method PUT", requestLine: "PUT /ws HTTP/1.1", add: []string{"Content-Length: 0"}, status: 405, header: map[string]string{"Allow": "GET"}},
+		{name: "method HEAD", requestLine: "HEAD /ws HTTP/1.1", status: 405, header: map[string]string{"Allow": "GET"}},
+		{name: "HTTP/1.0", requestLine: "GET /ws HTTP/1.0", status: 400, noReuse: true},
+		{name: "HTTP/1.0 keep-alive", requestLine: "GET /ws HTTP/1.0", drop: []string{"Connection"}, add: []string{"Connection: keep-alive, Upgrade"}, status: 400},
+		// Item 2: a Host header (net/http enforces it before any handler).
+		{name: "Host missing", drop: []string{"Host"}, status: 400, noHandler: true, noReuse: true},
+		// Item 3: Upgrade contains "websocket".
+		{name: "Upgrade missing", drop: []string{"Upgrade"}, status: 400},
+		{name: "Upgrade h2c", drop: []string{"Upgrade"}, add: []string{"Upgrade: h2c"}, status: 400},
+		{name: "Upgrade websockets", drop: []string{"Upgrade"}, add: []string{"Upgrade: websockets"}, status: 400},
+		{name: "Upgrade empty", drop: []string{"Upgrade"}, add: []string{"Upgrade:"}, status: 400},
+		// Item 4: Connection includes the token "Upgrade".
+		{name: "Connection missing", drop: []string{"Connection"}, status: 400},
+		{name: "Connection keep-alive only", drop: []string{"Connection"}, add: []string{"Connection: keep-alive"}, status: 400},
+		{name: "Connection upgrades", drop: []string{"Connection"}, add: []string{"Connection: upgrades"}, status: 400},
+		{name: "Connection upgrade inside another token", drop: []string{"Connection"}, add: []string{"Connection: keep-alive-upgrade"}, status: 400},
+		// Item 5: exactly one Sec-WebSocket-Key, the base64 of 16 bytes
+		// (section 11.3.1: it MUST NOT appear more than once).
+		{name: "Key missing", drop: []string{"Sec-WebSocket-Key"}, status: 400},
+		{name: "Key empty", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key:"}, status: 400},
+		{name: "Key not base64", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: not*base64*at*all!!!!!"}, status: 400},
+		{name: "Key of 15 bytes", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: " + key15}, status: 400},
+		{name: "Key of 17 bytes", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: " + key17}, status: 400},
+		{name: "Key without padding", drop: []string{"Sec-WebSocket-Key"}, add: []string{"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ"}, status: 400},
+		{name: "Key twice", add: []string{"Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="}, status: 400},
+		{name: "Key twice with the same value", add: []string{"Sec-WebSocket-Key: " + hsKey}, status: 400},
+		// Item 6 and section 4.2.2 /version/: 13, else 426 naming 13.
+		{name: "Version missing", drop: []string{"Sec-WebSocket-Version"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+		{name: "Version 8", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 8"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+		{name: "Version 12", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 12"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+		{name: "Version 14", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 14"}, status: 426, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+		// Section 4.3: Sec-WebSocket-Version-Client = version, a single
+		// number; a list violates the ABNF, which section 4.2.1 says the
+		// server MUST refuse ("such as 400"; 426 also names the version).
+		{name: "Version list 8, 13", drop: []string{"Sec-WebSocket-Version"}, add: []string{"Sec-WebSocket-Version: 8, 13"}, status: 400, altStatus: 426},
 	}
 }
 

@@ -68,16 +68,48 @@ func strictRoundTrip(t *testing.T, addr, req string) *http.Response {
 // to AcceptConn and checks the exact status line of its answer, then to
 // Accept behind net/http's server and checks that the status is the same.
 func TestHandshakeRequestHTTPRules(t *testing.T) {
+	for _, tc := range strictHTTPRuleCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			line, closes, err := strictAcceptConn(t, tc.req)
+			if line != tc.status {
+				t.Errorf("AcceptConn answered %q, want %q", line, tc.status)
+			}
+			if accepted := strings.HasPrefix(tc.status, "HTTP/1.1 101 "); accepted {
+				if err != nil {
+					t.Errorf("AcceptConn: %v", err)
+				}
+			} else {
+				if err == nil {
+					t.Errorf("AcceptConn returned no error for a refused request")
+				}
+				if !closes {
+					t.Errorf("AcceptConn's refusal does not close the connection")
+				}
+			}
+			want, _ := strconv.Atoi(strings.Fields(tc.status)[1])
+			if got := strictNetHTTP(t, tc.req); got != want {
+				t.Errorf("Accept behind net/http answered %d, want %d as AcceptConn", got, want)
+			}
+		})
+	}
+}
+
+// strictHTTPRuleCase is a request of TestHandshakeRequestHTTPRules and the
+// status line AcceptConn must answer it with.
+type strictHTTPRuleCase struct {
+	name   string
+	req    string
+	status string // AcceptConn's status line
+}
+
+// strictHTTPRuleCases are the requests of TestHandshakeRequestHTTPRules.
+func strictHTTPRuleCases() []strictHTTPRuleCase {
 	const (
 		switching  = "HTTP/1.1 101 Switching Protocols"
 		badRequest = "HTTP/1.1 400 Bad Request"
 	)
 	host := []string{"Host"}
-	tests := []struct {
-		name   string
-		req    string
-		status string // AcceptConn's status line
-	}{
+	return []strictHTTPRuleCase{
 		{name: "valid", req: strictRequest("", nil, nil, ""), status: switching},
 		// RFC 9112 section 3.2: an empty Host is what a client sends when
 		// the target has no authority; it is valid.
@@ -164,29 +196,5 @@ func TestHandshakeRequestHTTPRules(t *testing.T) {
 		// RFC 9112 section 6.1: 501 for a transfer coding the server does
 		// not understand.
 		{name: "unknown transfer coding", req: strictRequest("", nil, []string{"Transfer-Encoding: gzip"}, ""), status: "HTTP/1.1 501 Not Implemented"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			line, closes, err := strictAcceptConn(t, tc.req)
-			if line != tc.status {
-				t.Errorf("AcceptConn answered %q, want %q", line, tc.status)
-			}
-			if accepted := strings.HasPrefix(tc.status, "HTTP/1.1 101 "); accepted {
-				if err != nil {
-					t.Errorf("AcceptConn: %v", err)
-				}
-			} else {
-				if err == nil {
-					t.Errorf("AcceptConn returned no error for a refused request")
-				}
-				if !closes {
-					t.Errorf("AcceptConn's refusal does not close the connection")
-				}
-			}
-			want, _ := strconv.Atoi(strings.Fields(tc.status)[1])
-			if got := strictNetHTTP(t, tc.req); got != want {
-				t.Errorf("Accept behind net/http answered %d, want %d as AcceptConn", got, want)
-			}
-		})
 	}
 }
