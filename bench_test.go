@@ -145,7 +145,7 @@ var utHeaderCases = []struct {
 	{"64bit", FrameHeader{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 1 << 20}},
 }
 
-func BenchmarkHeaderAppend(b *testing.B) {
+func BenchmarkFrameHeaderAppend(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
 			buf := make([]byte, 0, MaxFrameHeaderSize)
@@ -157,7 +157,7 @@ func BenchmarkHeaderAppend(b *testing.B) {
 	}
 }
 
-func BenchmarkHeaderParse(b *testing.B) {
+func BenchmarkFrameHeaderParse(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
 			enc := AppendFrameHeader(nil, hc.h)
@@ -173,7 +173,7 @@ func BenchmarkHeaderParse(b *testing.B) {
 	}
 }
 
-func BenchmarkReadHeaderBufio(b *testing.B) {
+func BenchmarkReadFrameHeaderBufio(b *testing.B) {
 	for _, hc := range utHeaderCases {
 		b.Run(hc.name, func(b *testing.B) {
 			enc := AppendFrameHeader(nil, hc.h)

@@ -219,10 +219,10 @@ func TestWriteFrameHeader(t *testing.T) {
 	}
 }
 
-// TestHeaderLengthEncoding checks the payload length encodings of section
+// TestFrameHeaderLengthEncoding checks the payload length encodings of section
 // 5.2 at their boundaries: 7 bits up to 125, 126 and a 16-bit length up to
 // 65535, 127 and a 64-bit length above, always the minimal form.
-func TestHeaderLengthEncoding(t *testing.T) {
+func TestFrameHeaderLengthEncoding(t *testing.T) {
 	tests := []struct {
 		length  int64
 		len7    byte // the 7-bit length field
@@ -288,11 +288,11 @@ func TestHeaderLengthEncoding(t *testing.T) {
 	}
 }
 
-// TestHeaderBadLength checks that ParseFrameHeader and ReadFrameHeader reject
+// TestFrameHeaderBadLength checks that ParseFrameHeader and ReadFrameHeader reject
 // lengths section 5.2 forbids: a length not in its minimal encoding ("the
 // minimal number of bytes MUST be used") and a 64-bit length with its most
 // significant bit set ("the most significant bit MUST be 0").
-func TestHeaderBadLength(t *testing.T) {
+func TestFrameHeaderBadLength(t *testing.T) {
 	key := []byte{1, 2, 3, 4}
 	tests := []struct {
 		name string
@@ -342,11 +342,11 @@ func TestHeaderBadLength(t *testing.T) {
 	}
 }
 
-// TestHeaderShort checks every truncation of headers of every size:
+// TestFrameHeaderShort checks every truncation of headers of every size:
 // ParseFrameHeader reports ErrShortFrameHeader with the size the whole header
 // needs (2 until the second byte is there), and ReadFrameHeader reports io.EOF
 // for no input and io.ErrUnexpectedEOF for part of a header.
-func TestHeaderShort(t *testing.T) {
+func TestFrameHeaderShort(t *testing.T) {
 	key := [4]byte{9, 8, 7, 6}
 	for _, h := range []FrameHeader{
 		{Fin: true, Opcode: OpText, Length: 5},
@@ -400,9 +400,9 @@ func (r *utReadErrReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestReadHeaderPassesErrors checks that ReadFrameHeader returns the reader's
+// TestReadFrameHeaderPassesErrors checks that ReadFrameHeader returns the reader's
 // own error (not an EOF) when the reader fails.
-func TestReadHeaderPassesErrors(t *testing.T) {
+func TestReadFrameHeaderPassesErrors(t *testing.T) {
 	errBoom := errors.New("boom")
 	full := AppendFrameHeader(nil, FrameHeader{Fin: true, Opcode: OpBinary, Length: 300, Masked: true})
 	for k := 0; k < len(full); k++ {
@@ -421,10 +421,10 @@ func TestReadHeaderPassesErrors(t *testing.T) {
 	}
 }
 
-// TestHeaderBitsRoundTrip checks that FIN, the three RSV bits and every opcode
+// TestFrameHeaderBitsRoundTrip checks that FIN, the three RSV bits and every opcode
 // 0x0–0xF, masked or not, survive AppendFrameHeader then ParseFrameHeader, and
 // sit in the bits section 5.2 assigns them.
-func TestHeaderBitsRoundTrip(t *testing.T) {
+func TestFrameHeaderBitsRoundTrip(t *testing.T) {
 	for op := Opcode(0); op < 16; op++ {
 		for bits := 0; bits < 32; bits++ {
 			h := FrameHeader{
@@ -513,11 +513,11 @@ func TestOpcodeClasses(t *testing.T) {
 	}
 }
 
-// TestReadHeaderByteReaderNoAllocs checks ReadFrameHeader's doc comment: "A
+// TestReadFrameHeaderByteReaderNoAllocs checks ReadFrameHeader's doc comment: "A
 // reader that is also an io.ByteReader (such as a *bufio.Reader) is read
 // without allocating." (testing.AllocsPerRun counts allocations; it does
 // not time anything.)
-func TestReadHeaderByteReaderNoAllocs(t *testing.T) {
+func TestReadFrameHeaderByteReaderNoAllocs(t *testing.T) {
 	for _, hc := range utHeaderCases {
 		enc := AppendFrameHeader(nil, hc.h)
 		var data []byte
