@@ -242,7 +242,8 @@ func TestReaderAfterNext(t *testing.T) {
 			if _, err := io.ReadFull(r1, p); err != nil || string(p) != "fi" {
 				t.Fatalf("read %q, %v", p, err)
 			}
-			_, r2, err := srv.NextReader(ctx)
+			rctx, cancel := context.WithCancel(ctx)
+			_, r2, err := srv.NextReader(rctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,6 +252,10 @@ func TestReaderAfterNext(t *testing.T) {
 			}
 			if got, err := io.ReadAll(r2); err != nil || string(got) != "second" {
 				t.Fatalf("read %q, %v", got, err)
+			}
+			cancel() // a reader at its end says so whatever its context
+			if n, err := r2.Read(p); n != 0 || err != io.EOF {
+				t.Fatalf("a reader that had reached its end read %d bytes, %v after its context ended; want io.EOF", n, err)
 			}
 			if _, got, err := srv.ReadMessage(ctx, nil); err != nil || string(got) != "third" {
 				t.Fatalf("read %q, %v", got, err)
@@ -648,5 +653,84 @@ func TestNilPreparedMessage(t *testing.T) {
 	}
 	if _, got, err := srv.ReadMessage(ctx, nil); err != nil || string(got) != "still usable" {
 		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+// TestDoneContextDoesNothing checks that a call whose context is already
+// over does nothing: a write sends nothing, and a read takes nothing, not
+// even a message already there. Racing the context used to let such a
+// write go out while it reported failure (and, over HTTP/2, the deadline
+// set for the context to reset the stream after it).
+func TestDoneContextDoesNothing(t *testing.T) {
+	srv, cli := wsPair(t, nil, nil)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx := context.Background()
+	never, _ := NewPreparedMessage(MessageText, []byte("never"))
+	for i := range 100 {
+		if err := cli.WriteMessage(done, MessageText, []byte("never")); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WriteMessage with a done context returned %v", err)
+		}
+		if err := cli.WritePreparedMessage(done, never); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WritePreparedMessage with a done context returned %v", err)
+		}
+		if _, err := cli.Ping(done); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Ping with a done context returned %v", err)
+		}
+		want := fmt.Sprint(i)
+		if err := cli.WriteMessage(ctx, MessageText, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := srv.ReadMessage(done, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("ReadMessage with a done context returned %q, %v", got, err)
+		}
+		if _, got, err := srv.ReadMessage(ctx, nil); err != nil || string(got) != want {
+			t.Fatalf("read %q, %v; want %q", got, err, want)
+		}
+	}
+}
+
+// closeTimesOutConn is a net.Conn whose reads block until it is closed and
+// then fail with a deadline error, as an HTTP/2 stream's do: closing the
+// stream puts its reader's deadline in the past.
+type closeTimesOutConn struct {
+	utNopConn
+	reading chan struct{} // receives when a read blocks
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func (c *closeTimesOutConn) Read([]byte) (int, error) {
+	select {
+	case c.reading <- struct{}{}:
+	default:
+	}
+	<-c.closed
+	return 0, &net.OpError{Op: "read", Net: "pipe", Err: os.ErrDeadlineExceeded}
+}
+
+func (c *closeTimesOutConn) Write(p []byte) (int, error) { return len(p), nil }
+
+func (c *closeTimesOutConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return nil
+}
+
+// TestCloseNowEndsReads checks that a read blocked when this side closes
+// the connection ends with ErrClosed, whatever error the transport then
+// gives the read: over HTTP/2 it is the stream reader's deadline, which
+// used to be reported as the connection lost (1006).
+func TestCloseNowEndsReads(t *testing.T) {
+	nc := &closeTimesOutConn{reading: make(chan struct{}, 1), closed: make(chan struct{})}
+	c := newConn(nc, false, "", nil)
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadMessage(context.Background(), nil)
+		read <- err
+	}()
+	<-nc.reading
+	c.CloseNow()
+	if err := <-read; !errors.Is(err, ErrClosed) {
+		t.Fatalf("the read returned %v, want ErrClosed", err)
 	}
 }
