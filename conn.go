@@ -53,8 +53,7 @@ type Conn struct {
 	bufs      net.Buffers        // vec or a batch of prepared frames, as WriteTo consumes it
 	rng       *rand.ChaCha8      // masking keys, for a client
 	writer    messageWriter      // the message being written, through NextWriter or internally
-	writerGen atomic.Uint64      // the writerHandle that may use writer; 0 for none
-	wseq      uint64             // writerHandles made so far; guarded by msgSem
+	writerGen atomic.Uint64      // writerHandles closed so far: the gen of the one that may use writer
 	wslab     slab[writerHandle] // guarded by msgSem
 	hdr       [MaxFrameHeaderSize]byte
 	closeSent bool // guarded by frameSem

@@ -39,10 +39,18 @@ func (d *ioDeadline) setUser(t time.Time) error {
 }
 
 // begin arms ctx for a call. A context that can never end costs nothing;
-// the returned stop func, when non-nil, must be passed to end.
-func (d *ioDeadline) begin(ctx context.Context) func() bool {
-	if ctx.Done() == nil {
-		return nil
+// the returned stop func, when non-nil, must be passed to end. A context
+// already over is the error, and nothing is armed: the call must then do
+// nothing rather than race the context.
+func (d *ioDeadline) begin(ctx context.Context) (func() bool, error) {
+	done := ctx.Done()
+	if done == nil {
+		return nil, nil
+	}
+	select {
+	case <-done:
+		return nil, ctx.Err()
+	default:
 	}
 	d.mu.Lock()
 	d.gen++
@@ -53,9 +61,9 @@ func (d *ioDeadline) begin(ctx context.Context) func() bool {
 	}
 	d.mu.Unlock()
 	if a, ok := ctx.(deadlineArmer); ok {
-		return a.arm(d, gen)
+		return a.arm(d, gen), nil
 	}
-	return context.AfterFunc(ctx, func() { d.expire(gen) })
+	return context.AfterFunc(ctx, func() { d.expire(gen) }), nil
 }
 
 // deadlineArmer is a context that expires the calls it governs itself,

@@ -209,13 +209,14 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 		r.sem.unlock()
 		return nil, r.err
 	}
-	if err := ctx.Err(); err != nil {
+	stop, err = r.dl.begin(ctx)
+	if err != nil {
 		// A read begun with a context already over does nothing, rather
 		// than racing the context for the bytes already there.
 		r.sem.unlock()
 		return nil, err
 	}
-	return r.dl.begin(ctx), nil
+	return stop, nil
 }
 
 func (c *Conn) endRead(stop func() bool) {
@@ -371,11 +372,11 @@ func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := ctx.Err(); err != nil {
+	stop, err := r.dl.begin(ctx)
+	if err != nil {
 		// As in beginRead: no read from the network once ctx is over.
 		return 0, c.interrupted(err, nil)
 	}
-	stop := r.dl.begin(ctx)
 	defer r.dl.end(stop)
 	for r.remain == 0 {
 		if !r.active {

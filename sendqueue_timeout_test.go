@@ -85,9 +85,19 @@ func TestQueueContext(t *testing.T) {
 	var sets []time.Time
 	d := &ioDeadline{set: func(t time.Time) error { sets = append(sets, t); return nil }}
 	qc := newQueueContext()
+	// arm arms a write the way d.begin does, but also when the context is
+	// already over (which begin refuses): the write may be armed in the
+	// moment the context ends, and must then expire at once.
+	arm := func() func() bool {
+		d.mu.Lock()
+		d.gen++
+		gen := d.gen
+		d.mu.Unlock()
+		return qc.arm(d, gen)
+	}
 
 	qc.startBatch(time.Millisecond)
-	stop := d.begin(qc)
+	stop := arm()
 	<-qc.Done()
 	if err := qc.Err(); err != context.DeadlineExceeded {
 		t.Fatalf("after the batch's deadline: Err %v", err)
@@ -118,7 +128,10 @@ func TestQueueContext(t *testing.T) {
 		t.Fatalf("after interrupt and a new batch: Err %v, want Canceled", err)
 	}
 	sets = nil
-	stop = d.begin(qc)
+	if stop, err := d.begin(qc); stop != nil || err != context.Canceled || len(sets) != 0 {
+		t.Fatalf("begin after the interrupt armed a write (%v, deadlines set %v), or returned %v, want Canceled", stop != nil, sets, err)
+	}
+	stop = arm()
 	if len(sets) == 0 || !sets[len(sets)-1].Equal(aLongTimeAgo) {
 		t.Fatalf("a write armed after the interrupt was not expired at once: deadlines set %v", sets)
 	}

@@ -95,17 +95,16 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 		return nil, err
 	}
 	c.startWriter(ctx, typ)
-	c.wseq++
-	c.writerGen.Store(c.wseq)
 	h := c.wslab.take()
-	h.c, h.gen = c, c.wseq
+	h.c, h.gen = c, c.writerGen.Load()
 	return h, nil
 }
 
 // writerHandle is the writer NextWriter returns: c.writer, as long as the
 // message it was made for is being written. Each NextWriter makes a new
-// one, numbered gen, so that one used after its Close fails instead of
-// writing into another message.
+// one, numbered gen: the number of handles closed before it. Closing it
+// counts it, so that it, and every handle before it, fails from then on
+// instead of writing into another message.
 type writerHandle struct {
 	c   *Conn
 	gen uint64
@@ -122,7 +121,7 @@ func (h *writerHandle) Close() error {
 	if h.c.writerGen.Load() != h.gen {
 		return errWriterClosed
 	}
-	h.c.writerGen.Store(0) // before the next message may begin
+	h.c.writerGen.Store(h.gen + 1) // before the next message may begin
 	return h.c.writer.Close()
 }
 
@@ -295,13 +294,14 @@ func (c *Conn) beginWrite(ctx context.Context) (stop func() bool, err error) {
 		c.frameSem.unlock()
 		return nil, errCloseSent
 	}
-	if err := ctx.Err(); err != nil {
+	stop, err = c.wdl.begin(ctx)
+	if err != nil {
 		// A write begun with a context already over sends nothing, rather
 		// than racing the context.
 		c.frameSem.unlock()
 		return nil, err
 	}
-	return c.wdl.begin(ctx), nil
+	return stop, nil
 }
 
 // endWrite ends what beginWrite began, given what the write returned: n
