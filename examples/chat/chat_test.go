@@ -465,3 +465,70 @@ func TestStaleJoinNoticeSkipped(t *testing.T) {
 		c.expect("message", "cy", "hi")
 	}
 }
+
+// gatedBroker is a memory broker whose first Members call waits for open,
+// after saying so on reading: a newcomer held between joining the room and
+// its welcome.
+type gatedBroker struct {
+	*memoryBroker
+	reading, open chan struct{}
+	calls         int
+}
+
+func (b *gatedBroker) Members(ctx context.Context, room string) ([]Member, error) {
+	b.mu.Lock()
+	b.calls++
+	first := b.calls == 1
+	b.mu.Unlock()
+	if first {
+		close(b.reading)
+		<-b.open
+	}
+	return b.memoryBroker.Members(ctx, room)
+}
+
+// TestEventsBeforeWelcomeFollowIt checks that what a room hears while a
+// newcomer's welcome is being made reaches the newcomer after it: a member
+// who joins then is in the welcome (and not announced again), and a
+// message said then is the next event. The newcomer used to be added to
+// the room after its welcome went out, and missed both.
+func TestEventsBeforeWelcomeFollowIt(t *testing.T) {
+	b := &gatedBroker{memoryBroker: newMemoryBroker(), reading: make(chan struct{}), open: make(chan struct{})}
+	n := startNode(t, b)
+	type joined struct {
+		c       *chatClient
+		welcome Event
+	}
+	annJoined := make(chan joined, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, n.wsURL("room", "ann"), nil)
+		if err != nil {
+			annJoined <- joined{}
+			return
+		}
+		c := &chatClient{t: t, name: "ann", conn: conn}
+		ev, _ := c.read()
+		annJoined <- joined{c, ev}
+	}()
+	<-b.reading // ann is in the room; its welcome waits for the member list
+	bob, _ := join(t, n, "room", "bob")
+	bob.say("while ann waits")
+	bob.expect("message", "bob", "while ann waits")
+	close(b.open)
+	j := <-annJoined
+	if j.c == nil {
+		t.Fatal("ann could not join")
+	}
+	t.Cleanup(func() { j.c.conn.CloseNow() })
+	if j.welcome.Type != "welcome" {
+		t.Fatalf("ann's first event is %+v, want its welcome", j.welcome)
+	}
+	if got := memberNames(j.welcome.Members); !slices.Equal(got, []string{"ann", "bob"}) {
+		t.Fatalf("ann's welcome lists %v, want ann and bob", got)
+	}
+	bob.say("after")
+	j.c.expect("message", "bob", "while ann waits")
+	j.c.expect("message", "bob", "after")
+}

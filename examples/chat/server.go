@@ -61,11 +61,21 @@ type client struct {
 	// the welcome but arriving after it, is not news. Guarded by Server.mu.
 	welcomed      []string
 	welcomedUntil time.Time
+
+	// Until its welcome is queued, the events delivered to the room wait
+	// here (non-nil) to follow it. Guarded by Server.mu.
+	early []Event
 }
 
 // staleJoinWindow is how long a client's welcome list is kept to recognise
 // join notices that were in flight when it was made.
 const staleJoinWindow = 10 * time.Second
+
+// skips reports whether ev is not for cl: its own join notice, or a stale
+// one. Server.mu is held.
+func (cl *client) skips(ev Event, now time.Time) bool {
+	return ev.Type == "join" && ev.Member != nil && (ev.Member.ID == cl.ID || cl.staleJoin(ev, now))
+}
 
 // staleJoin reports whether ev, a join notice, is about a member cl's
 // welcome already listed.
@@ -201,19 +211,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 var errClosing = errors.New("the server is closing")
 
-// join welcomes cl, adds it to its room and tells the others.
+// join welcomes cl, adds it to its room and tells the others. cl is in
+// the room before the member list is read, so that every member who joins
+// later is in the list or reaches cl with a join notice; what the room
+// hears before the welcome is queued waits in cl.early and follows it.
 func (s *Server) join(cl *client) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
 	defer cancel()
 	if err := s.broker.AddMember(ctx, cl.room, cl.Member); err != nil {
 		return err
 	}
-	members, err := s.broker.Members(ctx, cl.room)
-	if err != nil {
-		return err
-	}
-	me := cl.Member
-	send(cl, Event{Type: "welcome", Room: cl.room, You: &me, Members: members})
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
@@ -223,25 +230,49 @@ func (s *Server) join(cl *client) error {
 	if s.rooms[cl.room] == nil {
 		s.rooms[cl.room] = make(map[string]*client)
 	}
+	cl.early = []Event{}
+	s.rooms[cl.room][cl.ID] = cl
+	s.mu.Unlock()
+	members, err := s.broker.Members(ctx, cl.room)
+	if err != nil {
+		s.remove(cl)
+		s.broker.RemoveMember(ctx, cl.room, cl.Member)
+		return err
+	}
+	me := cl.Member
+	s.mu.Lock()
+	// Queued under mu: whatever deliver sends cl from now on comes after.
+	send(cl, Event{Type: "welcome", Room: cl.room, You: &me, Members: members})
 	cl.welcomed = make([]string, 0, len(members))
 	for _, m := range members {
 		cl.welcomed = append(cl.welcomed, m.ID)
 	}
 	slices.Sort(cl.welcomed)
-	cl.welcomedUntil = time.Now().Add(staleJoinWindow)
-	s.rooms[cl.room][cl.ID] = cl
+	now := time.Now()
+	cl.welcomedUntil = now.Add(staleJoinWindow)
+	for _, ev := range cl.early {
+		if !cl.skips(ev, now) {
+			send(cl, ev)
+		}
+	}
+	cl.early = nil
 	s.mu.Unlock()
 	return s.broker.Publish(ctx, Event{Type: "join", Room: cl.room, Member: &me, Time: time.Now().UTC()})
 }
 
-// leave removes cl from its room and tells the others.
-func (s *Server) leave(cl *client) {
+// remove takes cl out of its room.
+func (s *Server) remove(cl *client) {
 	s.mu.Lock()
 	delete(s.rooms[cl.room], cl.ID)
 	if len(s.rooms[cl.room]) == 0 {
 		delete(s.rooms, cl.room)
 	}
 	s.mu.Unlock()
+}
+
+// leave removes cl from its room and tells the others.
+func (s *Server) leave(cl *client) {
+	s.remove(cl)
 	// The server may be closing: leaving still has to reach the others.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -344,11 +375,13 @@ func (s *Server) deliver(ev Event) {
 	s.mu.Lock()
 	room := s.rooms[ev.Room]
 	targets := make([]*client, 0, len(room))
-	for id, cl := range room {
-		if ev.Type == "join" && ev.Member != nil && (id == ev.Member.ID || cl.staleJoin(ev, now)) {
-			continue
+	for _, cl := range room {
+		switch {
+		case cl.early != nil:
+			cl.early = append(cl.early, ev) // to follow its welcome
+		case !cl.skips(ev, now):
+			targets = append(targets, cl)
 		}
-		targets = append(targets, cl)
 	}
 	s.mu.Unlock()
 	if len(targets) == 0 {
