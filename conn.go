@@ -49,12 +49,11 @@ type Conn struct {
 	msgSem    sem
 	frameSem  sem
 	wdl       ioDeadline
-	vec       [2][]byte      // header and payload for a vectored write
-	bufs      net.Buffers    // vec or a batch of prepared frames, as WriteTo consumes it
-	rng       *rand.ChaCha8  // masking keys, for a client
-	writer    messageWriter  // the message being written, through NextWriter or internally
-	wlive     atomic.Uintptr // the address of the writerHandle that may use writer; 0 for none
-	wchunk    *handleChunk   // where the next handles come from; guarded by msgSem
+	vec       [2][]byte     // header and payload for a vectored write
+	bufs      net.Buffers   // vec or a batch of prepared frames, as WriteTo consumes it
+	rng       *rand.ChaCha8 // masking keys, for a client
+	writer    messageWriter // the message being written, through NextWriter or internally
+	wchunk    *handleChunk  // where the next handles come from; guarded by msgSem
 	hdr       [MaxFrameHeaderSize]byte
 	closeSent bool // guarded by frameSem
 	client    bool

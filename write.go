@@ -65,11 +65,11 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 // it releases.
 func (c *Conn) writeCompressed(ctx context.Context, typ MessageType, p []byte) error {
 	w := c.startWriter(ctx, typ)
-	if _, err := w.Write(p); err != nil {
-		w.Close()
-		return err
+	_, err := w.compress(p)
+	if cerr := w.closeCompressed(); err == nil {
+		err = cerr
 	}
-	return w.Close()
+	return err
 }
 
 // compressing reports whether new messages are to be compressed.
@@ -103,17 +103,21 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	h := &c.wchunk.handles[k]
 	*h = writerHandle(k)
 	c.wchunk.used++
-	c.wlive.Store(h.addr())
 	return h, nil
 }
 
-// writerHandle is the writer NextWriter returns: c.writer, as long as it is
-// the connection's live handle. Each message has a handle of its own, never
-// reused, so that one used after its Close fails instead of writing into
-// another message. A handle is one byte of a handleChunk, whose value is its
-// index there, so that handles cost one allocation of 64 bytes per 55
-// messages: about a byte a message, and 64 bytes held by an idle connection.
+// writerHandle is the writer NextWriter returns: c.writer, until the
+// handle's Close. Each message has a handle of its own, never reused, so that
+// one used after its Close fails instead of writing into another message. A
+// handle is one byte of a handleChunk: its index there, which leads to the
+// connection, and a bit set by Close. Handles so cost one allocation of 64
+// bytes per 55 messages, and the check that a handle is live reads only the
+// handle: a stale one, even used from another goroutine, touches nothing the
+// live message uses.
 type writerHandle uint8
+
+// handleClosed is the bit of a writerHandle that its Close sets.
+const handleClosed writerHandle = 0x80
 
 // handleChunk holds the writerHandles of 55 messages, and their connection.
 type handleChunk struct {
@@ -124,35 +128,50 @@ type handleChunk struct {
 
 // conn finds h's connection at the start of h's chunk, h's index before h.
 func (h *writerHandle) conn() *Conn {
-	start := unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(handleChunk{}.handles))-int(*h))
+	k := int(*h &^ handleClosed)
+	start := unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(handleChunk{}.handles))-k)
 	return (*handleChunk)(start).c
 }
 
-// addr is h's address, by which Conn.wlive names the live handle. While
-// anyone holds h, its chunk lives, so no other handle has its address.
-func (h *writerHandle) addr() uintptr { return uintptr(unsafe.Pointer(h)) }
-
+// Write adds p to the message, sending frames as they fill.
 func (h *writerHandle) Write(p []byte) (int, error) {
-	c := h.conn()
-	if c.wlive.Load() != h.addr() {
+	if *h&handleClosed != 0 {
 		return 0, errWriterClosed
 	}
-	return c.writer.Write(p)
+	w := &h.conn().writer
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.fw != nil {
+		return w.compress(p)
+	}
+	return w.buffer(p, true)
 }
 
+// Close sends what is buffered as the message's final frame, and lets the
+// next message go.
 func (h *writerHandle) Close() error {
-	c := h.conn()
-	if c.wlive.Load() != h.addr() {
+	if *h&handleClosed != 0 {
 		return errWriterClosed
 	}
-	c.wlive.Store(0) // before the next message may begin
-	return c.writer.Close()
+	*h |= handleClosed // before the next message may begin
+	w := &h.conn().writer
+	if w.fw != nil {
+		return w.closeCompressed()
+	}
+	err := w.err
+	if err == nil {
+		err = w.flush(true)
+	}
+	w.release()
+	return err
 }
 
 // startWriter prepares c.writer for a message; the caller holds msgSem.
 func (c *Conn) startWriter(ctx context.Context, typ MessageType) *messageWriter {
-	w := &c.writer
-	*w = messageWriter{c: c, ctx: ctx, op: Opcode(typ), buf: writeBufPool.Get().(*writeBuffer)}
+	w := &c.writer // w.c is c from the start, and w.fw nil after a message
+	w.ctx, w.op, w.rsv1, w.buf = ctx, Opcode(typ), false, writeBufPool.Get().(*writeBuffer)
+	w.n, w.sent, w.err = 0, false, nil
 	if c.compressing() {
 		w.fw = c.deflate.compressWriter((*deflateOutput)(w))
 		w.rsv1 = true
@@ -184,22 +203,17 @@ func (o *deflateOutput) Write(p []byte) (int, error) {
 
 var errWriterClosed = errors.New("websocket: write to a closed message writer")
 
-func (w *messageWriter) Write(p []byte) (int, error) {
-	if w.buf == nil {
-		return 0, errWriterClosed
-	}
+// compress adds p to a compressed message.
+func (w *messageWriter) compress(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if w.fw != nil {
-		n, err := w.fw.Write(p)
-		if err == nil {
-			err = w.err // from sending the compressed output
-		}
-		w.c.deflate.compressed(p[:n])
-		return n, err
+	n, err := w.fw.Write(p)
+	if err == nil {
+		err = w.err // from sending the compressed output
 	}
-	return w.buffer(p, true)
+	w.c.deflate.compressed(p[:n])
+	return n, err
 }
 
 // buffer adds p to the message, sending frames as the buffer fills. With
@@ -226,32 +240,31 @@ func (w *messageWriter) buffer(p []byte, direct bool) (int, error) {
 	return total, nil
 }
 
-// Close sends what is buffered as the message's final frame, and lets the
-// next message go.
-func (w *messageWriter) Close() error {
-	if w.buf == nil {
-		return errWriterClosed
-	}
+// closeCompressed ends a compressed message: the compressor's last bytes,
+// the final frame without the sync-flush tail, and the compressor back to
+// its pool (reset, if the message failed).
+func (w *messageWriter) closeCompressed() error {
 	err := w.err
-	if w.fw != nil {
-		if err == nil {
-			err = w.fw.Flush()
-		}
-		if err == nil {
-			err = w.err
-		}
-		if err == nil {
-			err = w.flushCompressed(true)
-		}
-		w.c.deflate.releaseWriter(w.fw, (*deflateOutput)(w), err != nil)
-		w.fw = nil
-	} else if err == nil {
-		err = w.flush(true)
+	if err == nil {
+		err = w.fw.Flush()
 	}
-	writeBufPool.Put(w.buf)
-	w.buf = nil
-	w.c.msgSem.unlock()
+	if err == nil {
+		err = w.err
+	}
+	if err == nil {
+		err = w.flushCompressed(true)
+	}
+	w.c.deflate.releaseWriter(w.fw, (*deflateOutput)(w), err != nil)
+	w.fw = nil
+	w.release()
 	return err
+}
+
+// release gives back the message's buffer and lets the next message go.
+func (w *messageWriter) release() {
+	writeBufPool.Put(w.buf)
+	w.buf, w.ctx = nil, nil // an idle connection keeps neither
+	w.c.msgSem.unlock()
 }
 
 func (w *messageWriter) flush(fin bool) error {
