@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 )
@@ -81,5 +82,47 @@ func TestLargeFrameCutOff(t *testing.T) {
 	}
 	if err := c.WriteMessage(context.Background(), MessageBinary, []byte("more")); err == nil {
 		t.Error("a write after a frame was cut short succeeded")
+	}
+}
+
+// TestWriterLetsGoOfContext checks that a message written through NextWriter,
+// or compressed by WriteMessage, does not keep its context once it is sent:
+// an idle connection must not hold what the last write's context carries
+// (a request's values, a cancel func).
+func TestWriterLetsGoOfContext(t *testing.T) {
+	type key struct{}
+	for _, compressed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compressed=%v", compressed), func(t *testing.T) {
+			var z *CompressionOptions
+			if compressed {
+				z = &CompressionOptions{}
+			}
+			srv, cli := wsPair(t, z, z)
+			ctx := context.WithValue(context.Background(), key{}, new([4096]byte))
+			w, err := cli.NextWriter(ctx, MessageBinary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write([]byte("streamed")); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if cli.writer.ctx != nil {
+				t.Error("after NextWriter's message, the connection keeps its context")
+			}
+			if err := cli.WriteMessage(ctx, MessageText, bytes.Repeat([]byte("whole "), 100)); err != nil {
+				t.Fatal(err)
+			}
+			if cli.writer.ctx != nil {
+				t.Error("after WriteMessage, the connection keeps its context")
+			}
+			for range 2 {
+				if _, _, err := srv.ReadMessage(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
 	}
 }
