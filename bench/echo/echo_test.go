@@ -194,6 +194,27 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestLoadBurst runs the load client's burst mode against every server:
+// several messages in flight on each connection, each sent in fragments
+// (the last one short), every echo checked.
+func TestLoadBurst(t *testing.T) {
+	for _, lib := range echo.Servers {
+		t.Run(lib, func(t *testing.T) {
+			addr := startServer(t, lib, echo.Options{})
+			r, err := load.Run(context.Background(), load.Config{
+				Addr: addr, Conns: 2, InFlight: 3, Size: 100_000, Fragment: 16 << 10,
+				Warmup: 20 * time.Millisecond, Duration: 100 * time.Millisecond,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Messages == 0 {
+				t.Fatalf("%+v", r)
+			}
+		})
+	}
+}
+
 // TestIdle opens a few idle connections to every server, with this process
 // as the server whose memory is read.
 func TestIdle(t *testing.T) {

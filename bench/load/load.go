@@ -8,9 +8,12 @@
 // the echo into a reused buffer. Its CPU is not what is measured, but on a
 // small machine it shares the cores with the server.
 //
-// Each connection has one message in flight: it sends a message, waits for
-// the whole echo, checks it and sends the next. Throughput thus depends on
-// the round trip; the server's CPU time per echoed message does not.
+// By default each connection has one message in flight: it sends a message,
+// waits for the whole echo, checks it and sends the next. Throughput thus
+// depends on the round trip; the server's CPU time per echoed message does
+// not. With InFlight above 1, a connection keeps that many messages sent
+// and not yet echoed, writing while it reads; with Fragment, each message
+// goes out in frames of that many bytes.
 package load
 
 import (
@@ -35,8 +38,10 @@ import (
 // Config describes a throughput run.
 type Config struct {
 	Addr     string        // the echo server's host:port
-	Conns    int           // connections, each with one message in flight
+	Conns    int           // connections
+	InFlight int           // messages each connection keeps sent and not yet echoed; 0 or 1: one
 	Size     int           // message size in bytes, before compression
+	Fragment int           // the payload of each frame a message is sent in; 0: one frame
 	Deflate  bool          // negotiate permessage-deflate and send compressed messages
 	Warmup   time.Duration // echoes before the measured window, not counted
 	Duration time.Duration // the measured window
@@ -100,7 +105,7 @@ func accepted(exts []httphead.Option) bool {
 type client struct {
 	nc      net.Conn
 	br      *bufio.Reader
-	frame   []byte // the masked frame sent each time
+	frame   []byte // the masked frames of the message sent each time
 	want    []byte // the payload expected back, when not compressed
 	deflate bool
 	buf     []byte
@@ -132,11 +137,39 @@ func Frame(op ws.OpCode, p []byte, deflate bool) []byte {
 	return b
 }
 
-// roundTrip sends the frame and reads the whole echo.
+// Fragments returns the masked client frames of a binary message with
+// payload p, in frames of at most size bytes of payload (size > 0).
+func Fragments(p []byte, size int) []byte {
+	var b []byte
+	op := ws.OpBinary
+	for {
+		k := min(size, len(p))
+		h := ws.Header{Fin: k == len(p), OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(k)}
+		var frame bytes.Buffer
+		ws.WriteHeader(&frame, h)
+		start := frame.Len()
+		frame.Write(p[:k])
+		f := frame.Bytes()
+		ws.Cipher(f[start:], h.Mask, 0)
+		b = append(b, f...)
+		p = p[k:]
+		op = ws.OpContinuation
+		if len(p) == 0 {
+			return b
+		}
+	}
+}
+
+// roundTrip sends the message and reads the whole echo.
 func (c *client) roundTrip() error {
 	if _, err := c.nc.Write(c.frame); err != nil {
 		return err
 	}
+	return c.receive()
+}
+
+// receive reads a whole echo and checks it.
+func (c *client) receive() error {
 	n := 0
 	first := true
 	for {
@@ -206,7 +239,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("load: connection %d: %w", i, err)
 		}
-		clients[i] = &client{nc: nc, br: br, frame: Frame(ws.OpBinary, msg, cfg.Deflate), want: msg, deflate: cfg.Deflate, buf: make([]byte, len(msg))}
+		frame := Frame(ws.OpBinary, msg, cfg.Deflate)
+		if cfg.Fragment > 0 && !cfg.Deflate {
+			frame = Fragments(msg, cfg.Fragment)
+		}
+		clients[i] = &client{nc: nc, br: br, frame: frame, want: msg, deflate: cfg.Deflate, buf: make([]byte, len(msg))}
 	}
 
 	var stop atomic.Bool
@@ -214,6 +251,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	errs := make(chan error, len(clients))
 	for _, c := range clients {
 		wg.Add(1)
+		if cfg.InFlight > 1 {
+			go func() {
+				defer wg.Done()
+				if err := c.pipeline(cfg.InFlight, &stop); err != nil {
+					errs <- err
+					stop.Store(true)
+				}
+			}()
+			continue
+		}
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
@@ -263,6 +310,39 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, errors.New("load: no echo in the measured window")
 	}
 	return Result{Messages: n1 - n0, Elapsed: t1.Sub(t0), CPUTicks: cpu1 - cpu0}, nil
+}
+
+// pipeline keeps n messages in flight on c until stop is set: one goroutine
+// writes a message whenever fewer than n are unanswered, this one reads the
+// echoes. It returns once every message sent has been echoed.
+func (c *client) pipeline(n int, stop *atomic.Bool) error {
+	tokens := make(chan struct{}, n)
+	sent := make(chan bool, n) // one per message written; false after the last
+	werr := make(chan error, 1)
+	go func() {
+		defer close(sent)
+		for !stop.Load() {
+			tokens <- struct{}{}
+			if _, err := c.nc.Write(c.frame); err != nil {
+				werr <- err
+				return
+			}
+			sent <- true
+		}
+	}()
+	for range sent {
+		if err := c.receive(); err != nil {
+			return err
+		}
+		c.count.Add(1)
+		<-tokens
+	}
+	select {
+	case err := <-werr:
+		return err
+	default:
+		return nil
+	}
 }
 
 // sleep waits for d, or less if ctx ends or stop is set.

@@ -9,6 +9,12 @@
 //	load -addr 127.0.0.1:9001 -conns 64 -size 1024 -duration 1.5s -pid 1234 -clk-tck $(getconf CLK_TCK)
 //	msgs=... secs=... msgs_per_s=... cpu_ticks=... cpu_us_per_msg=...
 //
+// -inflight K keeps K messages in flight on each connection instead of one,
+// and -fragment F sends each message in frames of F bytes of payload; the
+// burst cell of bench/README.md is
+//
+//	load -conns 4 -inflight 4 -size 1048576 -fragment 65536 -pid 1234
+//
 // Idle memory: -idle N opens N connections, leaves them idle and prints the
 // server's resident memory per connection from /proc/PID/status, before and
 // after asking the server (SIGUSR1) to collect its garbage:
@@ -30,6 +36,8 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "echo server address")
 	conns := flag.Int("conns", 1, "connections")
+	inflight := flag.Int("inflight", 1, "messages each connection keeps sent and not yet echoed")
+	fragment := flag.Int("fragment", 0, "send each message in frames of this many payload bytes (0: one frame; not with -deflate)")
 	size := flag.Int("size", 1024, "message size in bytes")
 	deflate := flag.Bool("deflate", false, "negotiate permessage-deflate and send compressed messages")
 	warmup := flag.Duration("warmup", 300*time.Millisecond, "warm-up before the measured window")
@@ -58,7 +66,7 @@ func main() {
 		return
 	}
 	r, err := load.Run(ctx, load.Config{
-		Addr: *addr, Conns: *conns, Size: *size, Deflate: *deflate,
+		Addr: *addr, Conns: *conns, InFlight: *inflight, Size: *size, Fragment: *fragment, Deflate: *deflate,
 		Warmup: *warmup, Duration: *duration, PID: *pid,
 	})
 	if err != nil {
