@@ -2,13 +2,12 @@ package websocket
 
 import (
 	"bytes"
+	stdflate "compress/flate"
 	"context"
 	"io"
 	"math"
 	"sync"
 	"sync/atomic"
-
-	kflate "github.com/klauspost/compress/flate"
 
 	"github.com/f30c7f75/websocket/internal/flate"
 )
@@ -60,7 +59,7 @@ func newCompression(p deflateParams, o *CompressionOptions, client bool) *compre
 }
 
 // compressor is a DEFLATE encoder: internal/flate's Writer for level 1 and
-// windows under 15 bits, klauspost/compress's for levels 2 to 9.
+// windows under 15 bits, compress/flate's for levels 2 to 9.
 type compressor interface {
 	io.Writer
 	// Flush encodes what was written and ends the output with an empty
@@ -90,12 +89,35 @@ func newFlateWriter(bits, level int, dst io.Writer) compressor {
 		}
 		return fw
 	}
-	return newKlauspost(dst, level)
+	fw, _ := stdflate.NewWriter(dst, level) // levels 2 to 9 are valid
+	return &stdWriter{Writer: fw, level: level}
 }
 
-func newKlauspost(dst io.Writer, level int) *kflate.Writer {
-	fw, _ := kflate.NewWriter(dst, level)
-	return fw
+// stdWriter is a compress/flate Writer as a compressor.
+type stdWriter struct {
+	*stdflate.Writer
+	level  int
+	primed bool // made with a dictionary, which the Writer's Reset keeps
+}
+
+// Reset starts a new stream to dst, with no dictionary.
+func (w *stdWriter) Reset(dst io.Writer) { w.ResetDict(dst, nil) }
+
+// ResetDict starts a new stream to dst, primed with dict. The package primes
+// only compressors of windows up to dictWindowBits, which are
+// internal/flate's, so a stdWriter is never primed in practice; if it is, it
+// takes a new encoder, and another when it is reset without a dictionary.
+func (w *stdWriter) ResetDict(dst io.Writer, dict []byte) {
+	switch {
+	case len(dict) > 0:
+		w.Writer, _ = stdflate.NewWriterDict(dst, w.level, dict)
+		w.primed = true
+	case w.primed:
+		w.Writer, _ = stdflate.NewWriter(dst, w.level)
+		w.primed = false
+	default:
+		w.Writer.Reset(dst)
+	}
 }
 
 func putFlateWriter(bits, level int, fw compressor) {

@@ -11,9 +11,9 @@ import (
 )
 
 // Tests of permessage-deflate's data path (RFC 7692 section 7.2). The raw
-// peer compresses with the standard library's compress/flate, independent
-// of the package's compressors (internal/flate and
-// github.com/klauspost/compress), and decompresses with it too; where it
+// peer compresses with the standard library's compress/flate (which the
+// package also uses for levels 2 to 9, its own internal/flate for the
+// rest), and decompresses with it too; where it
 // must limit its window or report back-reference distances, it uses tlz,
 // the small encoder below, and the reference decoder of
 // internal/flate/flatetest (both written from RFC 1951 alone).
@@ -381,4 +381,39 @@ func zeroBomb(n int) []byte {
 	w.bits(0, 3) // sync flush
 	w.align()
 	return w.out
+}
+
+// TestStdWriterDict checks the compressor of levels 2 to 9, compress/flate
+// behind the compressor interface: primed with a dictionary, its stream
+// refers back into it and inflates to the message; reset without one, it
+// stands alone.
+func TestStdWriterDict(t *testing.T) {
+	dict := jsonLike(4096, 1)
+	msg := append([]byte(nil), dict[1000:3000]...)
+	for _, level := range []int{2, 9} {
+		var z bytes.Buffer
+		fw, ok := newFlateWriter(15, level, &z).(*stdWriter)
+		if !ok {
+			t.Fatalf("level %d: the compressor is not compress/flate's", level)
+		}
+		fw.ResetDict(&z, dict)
+		fw.Write(msg)
+		fw.Flush()
+		got, err := tinflate(z.Bytes(), dict)
+		if err != nil || !bytes.Equal(got.out, msg) {
+			t.Fatalf("level %d, with a dictionary: %v, inflated %d bytes, want the %d of the message", level, err, len(got.out), len(msg))
+		}
+		if z.Len() > len(msg)/10 {
+			t.Errorf("level %d: %d bytes for a message that is all in the dictionary", level, z.Len())
+		}
+
+		z.Reset()
+		fw.ResetDict(&z, nil)
+		fw.Write(msg)
+		fw.Flush()
+		if got, err := tinflate(z.Bytes(), nil); err != nil || !bytes.Equal(got.out, msg) {
+			t.Fatalf("level %d, without a dictionary: %v, inflated %d bytes, want %d", level, err, len(got.out), len(msg))
+		}
+		putFlateWriter(15, level, fw)
+	}
 }

@@ -25,8 +25,9 @@ type CompressionOptions struct {
 	// Level is the DEFLATE level for this side's compressor, from 1
 	// (fastest) to 9 (smallest output). Zero means 1. Level 1, and every
 	// level with a window under 15 bits, uses the package's own encoder;
-	// levels 2 to 9 use github.com/klauspost/compress's, which costs more
-	// time and, with context takeover, about 800 KiB per connection.
+	// levels 2 to 9 use compress/flate's, which takes 2.6 to 18 times as long
+	// for a little smaller output and, with context takeover, holds about
+	// 790 KiB per connection.
 	Level int
 
 	// Threshold is the size below which messages written whole are sent

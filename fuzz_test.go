@@ -22,9 +22,9 @@ package websocket
 //   - fzdRefInflate: the standard library's compress/flate inflating a
 //     message as section 7.2.2 says, checked against tinflate
 //     (deflate_test.go, written from RFC 1951), since the package's
-//     inflater (inflate.go) accepts and rejects what compress/flate does;
-//     tinflate also gives the distances the package's compressor
-//     (github.com/klauspost/compress) uses;
+//     inflater (internal/flate) accepts and rejects what compress/flate
+//     does; tinflate also gives the distances the package's compressors
+//     (internal/flate, and compress/flate for levels 2 to 9) use;
 //   - fzRefParseExtensions and fzRefDeflateElement: the
 //     Sec-WebSocket-Extensions grammar (RFC 6455 section 9.1) and the
 //     parameters of section 7.1.

@@ -2,6 +2,4 @@ module github.com/f30c7f75/websocket
 
 go 1.23
 
-require github.com/klauspost/compress v1.18.4
-
 require github.com/google/go-cmp v0.7.0

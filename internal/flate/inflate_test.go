@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	kflate "github.com/klauspost/compress/flate"
-
 	"github.com/f30c7f75/websocket/internal/flate/flatetest"
 )
 
@@ -115,7 +113,7 @@ type inflateSample struct {
 }
 
 // inflateSamples are streams as peers send them: compressed by
-// klauspost/compress at every level, in messages that end with a sync
+// compress/flate at every level, in messages that end with a sync
 // flush, with and without a dictionary, and with repeats long enough to
 // slide the window.
 func inflateSamples() []inflateSample {
@@ -127,7 +125,7 @@ func inflateSamples() []inflateSample {
 	}
 	long := bytes.Repeat([]byte("abcdefghij"), 20000) // 200 KB: slides the window
 	var samples []inflateSample
-	for _, level := range []int{kflate.HuffmanOnly, kflate.NoCompression, 1, 5, 9} {
+	for _, level := range []int{stdflate.HuffmanOnly, stdflate.NoCompression, 1, 5, 9} {
 		for _, src := range []struct {
 			name       string
 			data, dict []byte
@@ -139,7 +137,7 @@ func inflateSamples() []inflateSample {
 			{"short", []byte("a"), nil},
 		} {
 			var z bytes.Buffer
-			fw, _ := kflate.NewWriterDict(&z, level, src.dict)
+			fw, _ := stdflate.NewWriterDict(&z, level, src.dict)
 			fw.Write(src.data)
 			fw.Flush()
 			samples = append(samples, inflateSample{
