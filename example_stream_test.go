@@ -145,4 +145,3 @@ func writeJSON(ctx context.Context, c *websocket.Conn, v any) error {
 	}
 	return w.Close()
 }
-
