@@ -37,8 +37,9 @@
 //
 // Over HTTP/2 (RFC 8441), Accept also takes WebSockets opened by an
 // extended CONNECT, which net/http allows when GODEBUG=http2xconnect=1 is set
-// in the environment (see HTTP2ExtendedConnect), and Dial opens them when
-// DialOptions.HTTP2 is set (see HTTP2Transport).
+// in the environment or the program imports
+// github.com/f30c7f75/websocket/xconnect (see HTTP2ExtendedConnect), and
+// Dial opens them when DialOptions.HTTP2 is set (see HTTP2Transport).
 //
 // A Conn reads and writes whole messages (ReadMessage, WriteMessage) or
 // streams them (NextReader, NextWriter). Every blocking call takes a

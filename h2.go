@@ -28,8 +28,10 @@ var xconnect = strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1")
 
 // HTTP2ExtendedConnect reports whether net/http's HTTP/2 server accepts
 // extended CONNECT requests, without which Accept sees no WebSocket over
-// HTTP/2: whether the environment held GODEBUG=http2xconnect=1 when the
-// program started.
+// HTTP/2. net/http decides once, as it is initialized, by looking for
+// "http2xconnect=1" in the GODEBUG environment variable, which importing
+// github.com/f30c7f75/websocket/xconnect puts there; this reports the same
+// test, made as this package is initialized, after net/http.
 func HTTP2ExtendedConnect() bool { return xconnect }
 
 // An HTTP2Transport holds the HTTP/2 connections on which Dial opens

@@ -14,7 +14,8 @@ var goBlock = regexp.MustCompile("(?s)\n```go\n(.*?)\n```")
 // TestReadmeSnippets checks that every Go snippet of the README is code
 // that go test compiles: each must appear, as it is or indented (inside an
 // Example function or a handler in one), in one of the example_*_test.go
-// files, which go vet and go test build and run.
+// files of the package or of xconnect, which go vet and go test build and
+// run.
 func TestReadmeSnippets(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -24,6 +25,11 @@ func TestReadmeSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sub, err := filepath.Glob("*/example*_test.go") // xconnect's
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, sub...)
 	var examples strings.Builder
 	for _, f := range files {
 		b, err := os.ReadFile(f)

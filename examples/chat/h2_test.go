@@ -3,44 +3,14 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/f30c7f75/websocket"
 )
-
-// TestMain runs the tests again with GODEBUG=http2xconnect=1 when it is
-// not set: net/http's HTTP/2 server takes WebSockets only with it, and reads
-// it from the environment at start-up.
-func TestMain(m *testing.M) {
-	if os.Getenv("CHAT_TEST_CHILD") == "" && !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
-		godebug := "http2xconnect=1"
-		if g := os.Getenv("GODEBUG"); g != "" {
-			godebug = g + "," + godebug
-		}
-		cmd := exec.Command(os.Args[0], os.Args[1:]...)
-		cmd.Env = append(os.Environ(), "GODEBUG="+godebug, "CHAT_TEST_CHILD=1")
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			os.Exit(ee.ExitCode())
-		case err != nil:
-			fmt.Fprintln(os.Stderr, "running the tests with GODEBUG=http2xconnect=1:", err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
 
 // testCertificate is a certificate with the base64 SHA-256 of its public
 // key, which Chromium is told to trust.
@@ -59,21 +29,17 @@ var testCert = sync.OnceValue(func() testCertificate {
 })
 
 // startTLSNode starts a chat server over HTTPS with HTTP/2, whose clients
-// dial over HTTP/2, and returns it with the protocols its WebSocket
-// requests came over.
+// dial over HTTP/2, and returns it with what it logged of each WebSocket.
 func startTLSNode(t *testing.T) (*node, func() []string) {
 	t.Helper()
-	srv := newServer(t, Options{})
 	var mu sync.Mutex
-	var protos []string
-	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/ws/") {
-			mu.Lock()
-			protos = append(protos, r.Proto)
-			mu.Unlock()
-		}
-		srv.ServeHTTP(w, r)
-	}))
+	var logged []string
+	srv := newServer(t, Options{Logf: func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, fmt.Sprintf(format, args...))
+	}})
+	hs := httptest.NewUnstartedServer(srv)
 	hs.EnableHTTP2 = true
 	hs.TLS = &tls.Config{Certificates: []tls.Certificate{testCert().cert}}
 	hs.StartTLS()
@@ -88,18 +54,20 @@ func startTLSNode(t *testing.T) (*node, func() []string) {
 	return n, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]string(nil), protos...)
+		return append([]string(nil), logged...)
 	}
 }
 
-func checkAllHTTP2(t *testing.T, protos []string, n int) {
+// checkAllHTTP2 checks that the server logged n WebSockets or more, each
+// over HTTP/2.
+func checkAllHTTP2(t *testing.T, logged []string, n int) {
 	t.Helper()
-	if len(protos) < n {
-		t.Fatalf("%d WebSocket requests, want %d or more", len(protos), n)
+	if len(logged) < n {
+		t.Fatalf("%d WebSockets logged, want %d or more: %q", len(logged), n, logged)
 	}
-	for _, p := range protos {
-		if p != "HTTP/2.0" {
-			t.Fatalf("WebSocket requests came over %v, want HTTP/2.0 only", protos)
+	for _, l := range logged {
+		if !strings.Contains(l, " over HTTP/2.0 ") {
+			t.Fatalf("a WebSocket came over something else than HTTP/2: %q", logged)
 		}
 	}
 }

@@ -6,10 +6,11 @@
 //
 // With -tls it serves HTTPS, with HTTP/2, using -cert and -key or else a
 // self-signed certificate made at start-up. Browsers then open their
-// WebSockets over HTTP/2 (RFC 8441) when the environment holds
-// GODEBUG=http2xconnect=1, and over HTTP/1.1 otherwise:
+// WebSockets over HTTP/2 (RFC 8441), which the import of
+// github.com/f30c7f75/websocket/xconnect turns on in net/http, and the
+// server logs the HTTP version of each:
 //
-//	GODEBUG=http2xconnect=1 go run . -tls
+//	go run . -tls
 //
 // The WebSocket protocol it speaks is described in protocol.go.
 package main
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +30,7 @@ import (
 	"time"
 
 	"github.com/f30c7f75/websocket"
+	_ "github.com/f30c7f75/websocket/xconnect" // WebSockets over HTTP/2
 )
 
 func main() {
@@ -79,7 +82,7 @@ func serverTLS(addr, certFile, keyFile string) (*tls.Config, error) {
 func run(addr, redisURL string, queue int, tlsConfig *tls.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := Options{QueueSize: queue}
+	opts := Options{QueueSize: queue, Logf: log.Printf}
 	if redisURL != "" {
 		b, err := newRedisBroker(ctx, redisURL)
 		if err != nil {
@@ -104,7 +107,7 @@ func run(addr, redisURL string, queue int, tlsConfig *tls.Config) error {
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
-		h2 := "off (set GODEBUG=http2xconnect=1 to turn it on)"
+		h2 := "off (GODEBUG=http2xconnect=0 in the environment)"
 		if websocket.HTTP2ExtendedConnect() {
 			h2 = "on"
 		}

@@ -32,6 +32,9 @@ type Options struct {
 	PingInterval time.Duration
 	// QueueSize is each connection's outgoing queue; zero means 256.
 	QueueSize int
+	// Logf, when set, is told of each WebSocket as it opens: its room,
+	// its member and the HTTP version it came over.
+	Logf func(format string, args ...any)
 }
 
 // Server is a chat node: it serves the page and the WebSocket endpoint,
@@ -188,6 +191,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(maxFrame)
+	if s.opts.Logf != nil {
+		s.opts.Logf("chat: %s joins %s over %s (%s)", name, room, r.Proto, conn.Extensions())
+	}
 	cl := &client{
 		Member: Member{ID: newID(), Name: name},
 		room:   room,
