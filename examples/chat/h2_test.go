@@ -66,7 +66,7 @@ func checkAllHTTP2(t *testing.T, logged []string, n int) {
 		t.Fatalf("%d WebSockets logged, want %d or more: %q", len(logged), n, logged)
 	}
 	for _, l := range logged {
-		if !strings.Contains(l, " over HTTP/2.0 ") {
+		if !strings.Contains(l, " over HTTP/2.0") {
 			t.Fatalf("a WebSocket came over something else than HTTP/2: %q", logged)
 		}
 	}

@@ -192,7 +192,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	conn.SetReadLimit(maxFrame)
 	if s.opts.Logf != nil {
-		s.opts.Logf("chat: %s joins %s over %s (%s)", name, room, r.Proto, conn.Extensions())
+		ext := conn.Extensions()
+		if ext != "" {
+			ext = ", with " + ext
+		}
+		s.opts.Logf("chat: %s joins %s over %s%s", name, room, r.Proto, ext)
 	}
 	cl := &client{
 		Member: Member{ID: newID(), Name: name},
