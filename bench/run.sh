@@ -49,13 +49,8 @@ start=$(date +%s)
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv
 : >"$RESULTS"
-TMP=$(mktemp -d)
-SPID=
-cleanup() {
-	if [[ -n $SPID ]]; then kill "$SPID" 2>/dev/null || true; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=server.sh
+source ./server.sh
 
 echo "building..." >&2
 go build -o "$TMP/" ./cmd/echoserver ./cmd/load ./cmd/report
@@ -76,29 +71,6 @@ machine() {
 	echo "- $REPEATS runs per library and cell, each ${DURATION} after ${WARMUP} of warm-up; idle memory with $IDLE_CONNS connections"
 }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# start_server LIB DEFLATE: starts an echo server on a free loopback port,
-# setting SPID and ADDR.
-start_server() {
-	local flags=()
-	if (($2)); then flags+=(-deflate); fi
-	rm -f "$TMP/server.out" # not to read the previous server's address
-	"$TMP/echoserver" -lib "$1" -addr 127.0.0.1:0 "${flags[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
-	SPID=$!
-	for _ in $(seq 200); do
-		ADDR=$(sed -n 's/^listening on //p' "$TMP/server.out" 2>/dev/null)
-		if [[ -n $ADDR ]]; then return 0; fi
-		sleep 0.025
-	done
-	echo "echoserver -lib $1 did not start: $(cat "$TMP/server.err")" >&2
-	return 1
-}
-
-stop_server() {
-	kill "$SPID" 2>/dev/null || true
-	wait "$SPID" 2>/dev/null || true
-	SPID=
-}
 
 # record CELL LIB REP OUTPUT: appends a result line and shows progress.
 total=$((${#CELLS[@]} * REPEATS * $(wc -w <<<"$LIBS")))

@@ -41,13 +41,8 @@ if ! perf stat -e syscalls:sys_enter_read true 2>/dev/null; then
 	exit 1
 fi
 
-TMP=$(mktemp -d)
-SPID=
-cleanup() {
-	if [[ -n $SPID ]]; then kill "$SPID" 2>/dev/null || true; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=server.sh
+source ./server.sh
 go build -o "$TMP/" ./cmd/echoserver ./cmd/load
 
 secs() { # a Go duration of s or ms, in seconds
@@ -64,24 +59,15 @@ events=${events%,}
 # run LIB SIZE CONNS INFLIGHT FRAGMENT: prints the calls per message, one
 # column per call in CALLS, then their sum.
 run() {
-	rm -f "$TMP/server.out"
-	"$TMP/echoserver" -lib "$1" -addr 127.0.0.1:0 >"$TMP/server.out" 2>/dev/null &
-	SPID=$!
-	local addr=
-	for _ in $(seq 200); do
-		addr=$(sed -n 's/^listening on //p' "$TMP/server.out" 2>/dev/null)
-		if [[ -n $addr ]]; then break; fi
-		sleep 0.025
-	done
+	start_server "$1" 0
+	local addr=$ADDR
 	"$TMP/load" -addr "$addr" -conns "$3" -inflight "$4" -size "$2" -fragment "$5" \
 		-warmup "$WARMUP" -duration "$DURATION" >"$TMP/load.out" &
 	local lpid=$!
 	sleep "$warm"
 	perf stat -x, -e "$events" -p "$SPID" -- sleep "$dur" 2>"$TMP/perf.out" >/dev/null
 	wait "$lpid"
-	kill "$SPID"
-	wait "$SPID" 2>/dev/null || true
-	SPID=
+	stop_server
 	local msgs
 	msgs=$(sed -n 's/.*msgs=\([0-9]*\).*/\1/p' "$TMP/load.out")
 	awk -F, -v msgs="$msgs" -v calls="$CALLS" '
