@@ -36,6 +36,12 @@ for tool in go docker; do
 		exit 1
 	fi
 done
+# The docker command may be there with no daemon to answer it; say so
+# before building anything.
+if ! docker info >/dev/null 2>&1; then
+	echo "run.sh: no Docker daemon answers 'docker info': start it (for example 'sudo systemctl start docker'), or make your user a member of the docker group, then run this again" >&2
+	exit 1
+fi
 
 # Work from the repository root, wherever the script is called from.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
