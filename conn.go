@@ -98,9 +98,11 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 // if none.
 func (c *Conn) Subprotocol() string { return c.subprotocol }
 
-// NetConn returns the underlying connection (over HTTP/2, a net.Conn made
-// of the stream). Reading from or writing to it directly corrupts the
-// WebSocket stream; it is there for addresses, socket options and the like.
+// NetConn returns the connection c runs on, as tls.Conn's NetConn does
+// (over HTTP/2, a net.Conn made of the stream). Reading from or writing to
+// it directly corrupts the WebSocket stream; it is there for addresses,
+// socket options and the like. For a net.Conn that carries a byte stream
+// in messages, see StreamConn.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // SetReadDeadline sets the deadline for reads, as net.Conn does. A read that

@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/f30c7f75/websocket"
 )
@@ -144,4 +146,43 @@ func writeJSON(ctx context.Context, c *websocket.Conn, v any) error {
 		return err
 	}
 	return w.Close()
+}
+
+// ExampleStreamConn runs a line protocol over a WebSocket: StreamConn makes
+// the connection a net.Conn carrying a byte stream in binary messages, for
+// code written for TCP (here a bufio.Scanner and fmt.Fprintf).
+func ExampleStreamConn() {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		nc := websocket.StreamConn(r.Context(), c, websocket.MessageBinary)
+		defer nc.Close()
+		lines := bufio.NewScanner(nc)
+		for lines.Scan() {
+			fmt.Fprintf(nc, "%s\n", strings.ToUpper(lines.Text()))
+		}
+	}))
+	defer s.Close()
+
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, wsURL(s, "/"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	nc := websocket.StreamConn(ctx, c, websocket.MessageBinary)
+	defer nc.Close() // a close frame with 1000; the server's reads end with io.EOF
+	replies := bufio.NewReader(nc)
+	for _, line := range []string{"hello", "stream"} {
+		fmt.Fprintf(nc, "%s\n", line)
+		reply, err := replies.ReadString('\n')
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Print(reply)
+	}
+	// Output:
+	// HELLO
+	// STREAM
 }

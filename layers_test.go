@@ -28,8 +28,8 @@ var fileLayers = [][]string{
 	// The connection, made of the above.
 	{"conn.go"},
 	// What a connection does: closing, pings, keepalive, prepared messages,
-	// send queues.
-	{"close.go", "ping.go", "keepalive.go", "prepared.go", "sendqueue.go", "queuecontext.go"},
+	// send queues, a byte stream over messages.
+	{"close.go", "ping.go", "keepalive.go", "prepared.go", "sendqueue.go", "queuecontext.go", "streamconn.go"},
 	// Opening connections: the handshakes, dialing, proxies, HTTP/2.
 	{"handshake.go", "acceptconn.go", "dial.go", "proxy.go", "h2.go"},
 }
