@@ -153,7 +153,7 @@ func (c *Conn) closeReceived(p []byte) error {
 		pe := err.(*ProtocolError)
 		c.peerClose = CloseError{Code: pe.Code, Reason: pe.Msg}
 		close(c.closeRcvd)
-		return c.fail(pe.Code, pe.Msg)
+		return c.fail(pe.Code, "%s", pe.Msg)
 	}
 	c.peerClose = CloseError{Code: code, Reason: reason}
 	close(c.closeRcvd)

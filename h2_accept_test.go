@@ -1,5 +1,3 @@
-//go:build go1.24
-
 package websocket
 
 // Tests of Accept's side of an extended CONNECT (RFC 8441 sections 4 and

@@ -1,5 +1,3 @@
-//go:build go1.24
-
 package websocket
 
 // Tests of the end of a WebSocket over HTTP/2: the closing handshake and

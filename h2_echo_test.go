@@ -1,5 +1,3 @@
-//go:build go1.24
-
 package websocket
 
 // Tests of messages over HTTP/2 (RFC 8441): echoes of every size both ways,

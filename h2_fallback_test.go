@@ -1,5 +1,3 @@
-//go:build go1.24
-
 package websocket
 
 // Tests of Dial falling back to HTTP/1.1 when the server does not take

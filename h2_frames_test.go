@@ -1,5 +1,3 @@
-//go:build go1.24
-
 package websocket
 
 // Tests of the HTTP/2 frames that carry a WebSocket (RFC 8441 section 5):

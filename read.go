@@ -430,7 +430,7 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 		}
 		h, _, err := ParseFrameHeader(r.buf[r.r : r.r+n])
 		if err != nil {
-			return c.fail(StatusProtocolError, err.Error())
+			return c.fail(StatusProtocolError, "%s", err)
 		}
 		if err := c.checkHeader(h); err != nil {
 			return err

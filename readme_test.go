@@ -11,15 +11,23 @@ import (
 // goBlock is a fenced Go code block in Markdown.
 var goBlock = regexp.MustCompile("(?s)\n```go\n(.*?)\n```")
 
-// TestReadmeSnippets checks that every Go snippet of the README is code
-// that go test compiles: each must appear, as it is or indented (inside an
-// Example function or a handler in one), in one of the example_*_test.go
-// files of the package or of xconnect, which go vet and go test build and
-// run.
+// TestReadmeSnippets checks that every Go snippet of the README and of
+// docs/ is code that go test compiles: each must appear, as it is or
+// indented (inside an Example function or a handler in one), in one of the
+// example_*_test.go files of the package or of xconnect, which go vet and
+// go test build and run.
 func TestReadmeSnippets(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	docs, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var readme []byte
+	for _, f := range append([]string{"README.md"}, docs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme = append(readme, b...)
 	}
 	files, err := filepath.Glob("example*_test.go")
 	if err != nil {
@@ -40,7 +48,7 @@ func TestReadmeSnippets(t *testing.T) {
 	}
 	blocks := goBlock.FindAllSubmatch(readme, -1)
 	if len(blocks) == 0 {
-		t.Fatal("no Go code block in README.md")
+		t.Fatal("no Go code block in README.md and docs/")
 	}
 	for _, m := range blocks {
 		block := string(m[1])
@@ -49,7 +57,7 @@ func TestReadmeSnippets(t *testing.T) {
 			found = found || strings.Contains(examples.String(), indent(block, depth))
 		}
 		if !found {
-			t.Errorf("README.md shows code that no example file holds:\n%s", block)
+			t.Errorf("the README or docs/ show code that no example file holds:\n%s", block)
 		}
 	}
 }

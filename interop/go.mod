@@ -1,6 +1,6 @@
 module github.com/f30c7f75/websocket/interop
 
-go 1.25
+go 1.26
 
 replace github.com/f30c7f75/websocket => ../
 
