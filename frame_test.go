@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // utPlainReader hides every method but Read, so that ReadFrameHeader takes its
@@ -76,15 +78,18 @@ func TestFrameRFCExamples(t *testing.T) {
 			}
 
 			h, n, err := ParseFrameHeader(tt.frame)
-			if err != nil || n != tt.hdrLen || h != tt.want {
-				t.Errorf("ParseFrameHeader = %+v, %d, %v; want %+v, %d, nil", h, n, err, tt.want, tt.hdrLen)
+			if err != nil || n != tt.hdrLen {
+				t.Errorf("ParseFrameHeader = %d bytes, %v; want %d, nil", n, err, tt.hdrLen)
+			}
+			if diff := cmp.Diff(tt.want, h); diff != "" {
+				t.Errorf("ParseFrameHeader (-want +got):\n%s", diff)
 			}
 
 			for _, rk := range utHeaderReaders {
 				r, rest := rk.make(tt.frame)
 				h, err := ReadFrameHeader(r)
-				if err != nil || h != tt.want {
-					t.Errorf("ReadFrameHeader(%s) = %+v, %v; want %+v, nil", rk.name, h, err, tt.want)
+				if diff := cmp.Diff(tt.want, h); err != nil || diff != "" {
+					t.Errorf("ReadFrameHeader(%s): %v; header (-want +got):\n%s", rk.name, err, diff)
 					continue
 				}
 				// ReadFrameHeader reads exactly the header: the payload
@@ -275,13 +280,14 @@ func TestFrameHeaderLengthEncoding(t *testing.T) {
 				t.Errorf("length %d: masking key % x, want % x", tt.length, b[len(b)-4:], h.Mask)
 			}
 			got, n, err := ParseFrameHeader(b)
-			if err != nil || n != len(b) || got != h {
-				t.Errorf("ParseFrameHeader(% x) = %+v, %d, %v; want %+v, %d, nil", b, got, n, err, h, len(b))
+			if diff := cmp.Diff(h, got); err != nil || n != len(b) || diff != "" {
+				t.Errorf("ParseFrameHeader(% x) = %d bytes, %v, want %d, nil; header (-want +got):\n%s", b, n, err, len(b), diff)
 			}
 			for _, rk := range utHeaderReaders {
 				r, _ := rk.make(b)
-				if got, err := ReadFrameHeader(r); err != nil || got != h {
-					t.Errorf("ReadFrameHeader(%s, % x) = %+v, %v; want %+v", rk.name, b, got, err, h)
+				got, err := ReadFrameHeader(r)
+				if diff := cmp.Diff(h, got); err != nil || diff != "" {
+					t.Errorf("ReadFrameHeader(%s, % x): %v; header (-want +got):\n%s", rk.name, b, err, diff)
 				}
 			}
 		}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // h2Frames records the HTTP/2 frames a client connection sends and
@@ -231,11 +233,11 @@ func TestH2DataFrames(t *testing.T) {
 	}
 	// "HTTP/2.0" in a 2-byte header; 100 bytes, 2; 3000 bytes, 4; and the
 	// client's frames with 4 more bytes of masking key.
-	if got, want := f.dataSizes(false, 1), []int{10, 102, 3004}; !slices.Equal(got, want) {
-		t.Errorf("server's DATA frames of %v bytes, want %v", got, want)
+	if diff := cmp.Diff([]int{10, 102, 3004}, f.dataSizes(false, 1)); diff != "" {
+		t.Errorf("sizes of the server's DATA frames (-want +got):\n%s", diff)
 	}
-	if got, want := f.dataSizes(true, 1), []int{106, 3008}; !slices.Equal(got, want) {
-		t.Errorf("client's DATA frames of %v bytes, want %v", got, want)
+	if diff := cmp.Diff([]int{106, 3008}, f.dataSizes(true, 1)); diff != "" {
+		t.Errorf("sizes of the client's DATA frames (-want +got):\n%s", diff)
 	}
 	if err := c.Close(StatusNormalClosure, ""); err != nil {
 		t.Fatal(err)
