@@ -8,14 +8,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // wantCloseError checks that err is a *CloseError with code and reason.
 func wantCloseError(t *testing.T, err error, code StatusCode, reason string) {
 	t.Helper()
 	var ce *CloseError
-	if !errors.As(err, &ce) || ce.Code != code || ce.Reason != reason {
-		t.Fatalf("got %v, want a CloseError with %v %q", err, code, reason)
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a *CloseError", err)
+	}
+	want := &CloseError{Code: code, Reason: reason}
+	if diff := cmp.Diff(want, ce, cmpopts.IgnoreFields(CloseError{}, "Err")); diff != "" {
+		t.Fatalf("close error (-want +got):\n%s", diff)
 	}
 }
 

@@ -60,21 +60,14 @@ func TestH2Close(t *testing.T) {
 		if err := c.Close(4001, "bye from the client"); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
-		ev := s.event(t)
-		var ce *CloseError
-		if !errors.As(ev.err, &ce) || ce.Code != 4001 || ce.Reason != "bye from the client" {
-			t.Fatalf("server read %v, want 4001 and the reason", ev.err)
-		}
+		wantCloseError(t, s.event(t).err, 4001, "bye from the client")
 		// A masked header of 6 bytes, the code and the reason.
 		orderly(t, f, 6+2+len("bye from the client"))
 	})
 	t.Run("server", func(t *testing.T) {
 		s, f, c := setup(t, "/close")
 		_, _, err := c.ReadMessage(context.Background(), nil)
-		var ce *CloseError
-		if !errors.As(err, &ce) || ce.Code != 4002 || ce.Reason != "bye from the server" {
-			t.Fatalf("client read %v, want 4002 and the reason", err)
-		}
+		wantCloseError(t, err, 4002, "bye from the server")
 		if ev := s.event(t); ev.err != nil {
 			t.Fatalf("server's Close: %v", ev.err)
 		}
