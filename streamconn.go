@@ -28,10 +28,10 @@ import (
 // returns an error for which os.ErrDeadlineExceeded is true, after which
 // the stream stays usable.
 //
-// As any net.Conn, the result may be read, written and closed from
-// different goroutines at once; Reads are for one goroutine at a time, as
-// are Writes. c must not be read otherwise while the stream is in use; it
-// may be written (a message of the stream's type then joins the stream).
+// As any net.Conn, the result may be used from several goroutines at once:
+// Reads take turns, and Writes, each one message, never interleave. c must
+// not be read otherwise while the stream is in use; it may be written (a
+// message of the stream's type then joins the stream).
 func StreamConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	return &streamConn{c: c, ctx: ctx, typ: typ}
 }

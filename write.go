@@ -139,11 +139,11 @@ func (h *writerHandle) Write(p []byte) (int, error) {
 		return 0, errWriterClosed
 	}
 	w := &h.conn().writer
-	if w.err != nil {
-		return 0, w.err
-	}
 	if w.fw != nil {
 		return w.compress(p)
+	}
+	if w.err != nil {
+		return 0, w.err
 	}
 	return w.buffer(p, true)
 }

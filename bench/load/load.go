@@ -118,7 +118,7 @@ type client struct {
 // op and payload p, compressed (with the RSV1 bit, the sync-flush tail
 // removed) when deflate is set.
 func Frame(op ws.OpCode, p []byte, deflate bool) []byte {
-	h := ws.Header{Fin: true, OpCode: op, Masked: true, Mask: ws.NewMask()}
+	h := ws.Header{Fin: true, OpCode: op}
 	if deflate {
 		var z bytes.Buffer
 		fw, _ := flate.NewWriter(&z, 1)
@@ -127,14 +127,7 @@ func Frame(op ws.OpCode, p []byte, deflate bool) []byte {
 		p = bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
 		h.Rsv = ws.Rsv(true, false, false)
 	}
-	h.Length = int64(len(p))
-	var frame bytes.Buffer
-	ws.WriteHeader(&frame, h)
-	start := frame.Len()
-	frame.Write(p)
-	b := frame.Bytes()
-	ws.Cipher(b[start:], h.Mask, 0)
-	return b
+	return appendMasked(nil, h, p)
 }
 
 // Fragments returns the masked client frames of a binary message with
@@ -144,20 +137,26 @@ func Fragments(p []byte, size int) []byte {
 	op := ws.OpBinary
 	for {
 		k := min(size, len(p))
-		h := ws.Header{Fin: k == len(p), OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(k)}
-		var frame bytes.Buffer
-		ws.WriteHeader(&frame, h)
-		start := frame.Len()
-		frame.Write(p[:k])
-		f := frame.Bytes()
-		ws.Cipher(f[start:], h.Mask, 0)
-		b = append(b, f...)
+		b = appendMasked(b, ws.Header{Fin: k == len(p), OpCode: op}, p[:k])
 		p = p[k:]
 		op = ws.OpContinuation
 		if len(p) == 0 {
 			return b
 		}
 	}
+}
+
+// appendMasked appends to b a frame with header h (its length and a fresh
+// masking key filled in) and payload p, masked.
+func appendMasked(b []byte, h ws.Header, p []byte) []byte {
+	h.Masked, h.Mask, h.Length = true, ws.NewMask(), int64(len(p))
+	frame := bytes.NewBuffer(b)
+	ws.WriteHeader(frame, h)
+	start := frame.Len()
+	frame.Write(p)
+	out := frame.Bytes()
+	ws.Cipher(out[start:], h.Mask, 0)
+	return out
 }
 
 // roundTrip sends the message and reads the whole echo.
