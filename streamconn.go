@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,7 +24,8 @@ import (
 // Once the peer has closed with StatusNormalClosure or StatusGoingAway,
 // Read returns io.EOF; other ends of the connection are errors that say
 // why. Close sends a close frame with StatusNormalClosure and waits, as
-// Conn.Close does, for the peer's. The deadlines are c's: SetReadDeadline
+// Conn.Close does, for the peer's; Reads and Writes after it fail with an
+// error wrapping net.ErrClosed. The deadlines are c's: SetReadDeadline
 // and SetWriteDeadline set them on c, and a read or write that reaches one
 // returns an error for which os.ErrDeadlineExceeded is true, after which
 // the stream stays usable.
@@ -41,8 +43,9 @@ type streamConn struct {
 	ctx context.Context
 	typ MessageType
 
-	rmu sync.Mutex // held by Read
-	r   io.Reader  // the message being read; nil between messages
+	rmu    sync.Mutex  // held by Read
+	r      io.Reader   // the message being read; nil between messages
+	closed atomic.Bool // Close was called
 }
 
 func (s *streamConn) Read(p []byte) (int, error) {
@@ -84,9 +87,13 @@ func (s *streamConn) refuse(typ MessageType) error {
 	return s.c.fail(StatusUnsupportedData, "a %v message in a %v stream", typ, s.typ)
 }
 
-// readErr is what Read returns for err from NextReader: io.EOF for a
-// closing handshake that the peer began with a normal code.
+// readErr is what Read returns for err from NextReader: ErrClosed after
+// Close, io.EOF for a closing handshake that the peer began with a normal
+// code.
 func (s *streamConn) readErr(err error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	var ce *CloseError
 	if errors.As(err, &ce) && (ce.Code == StatusNormalClosure || ce.Code == StatusGoingAway) {
 		return io.EOF
@@ -105,6 +112,7 @@ func (s *streamConn) Write(p []byte) (int, error) {
 }
 
 func (s *streamConn) Close() error {
+	s.closed.Store(true)
 	return s.c.Close(StatusNormalClosure, "")
 }
 

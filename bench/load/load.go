@@ -316,17 +316,23 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // echoes. It returns once every message sent has been echoed.
 func (c *client) pipeline(n int, stop *atomic.Bool) error {
 	tokens := make(chan struct{}, n)
-	sent := make(chan bool, n) // one per message written; false after the last
+	sent := make(chan struct{}, n) // one per message written; closed after the last
+	done := make(chan struct{})    // closed when the reader returns
+	defer close(done)
 	werr := make(chan error, 1)
 	go func() {
 		defer close(sent)
 		for !stop.Load() {
-			tokens <- struct{}{}
+			select {
+			case tokens <- struct{}{}:
+			case <-done: // the reader failed
+				return
+			}
 			if _, err := c.nc.Write(c.frame); err != nil {
 				werr <- err
 				return
 			}
-			sent <- true
+			sent <- struct{}{}
 		}
 	}()
 	for range sent {
