@@ -62,9 +62,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 }
 
 // writeCompressed sends p as one compressed message, holding msgSem, which
-// it releases.
+// it releases. The caller has decided to compress: SetWriteCompression
+// called since then applies from the next message.
 func (c *Conn) writeCompressed(ctx context.Context, typ MessageType, p []byte) error {
-	w := c.startWriter(ctx, typ)
+	w := c.startWriter(ctx, typ, true)
 	_, err := w.compress(p)
 	if cerr := w.closeCompressed(); err == nil {
 		err = cerr
@@ -95,7 +96,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if err := c.msgSem.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
-	c.startWriter(ctx, typ)
+	c.startWriter(ctx, typ, c.compressing())
 	if c.wchunk == nil || int(c.wchunk.used) == len(c.wchunk.handles) {
 		c.wchunk = &handleChunk{c: c}
 	}
@@ -167,12 +168,13 @@ func (h *writerHandle) Close() error {
 	return err
 }
 
-// startWriter prepares c.writer for a message; the caller holds msgSem.
-func (c *Conn) startWriter(ctx context.Context, typ MessageType) *messageWriter {
+// startWriter prepares c.writer for a message, compressed or not as the
+// caller decided, once; the caller holds msgSem.
+func (c *Conn) startWriter(ctx context.Context, typ MessageType, compress bool) *messageWriter {
 	w := &c.writer // w.c is c from the start, and w.fw nil after a message
 	w.ctx, w.op, w.rsv1, w.buf = ctx, Opcode(typ), false, writeBufPool.Get().(*writeBuffer)
 	w.n, w.sent, w.err = 0, false, nil
-	if c.compressing() {
+	if compress {
 		w.fw = c.deflate.compressWriter((*deflateOutput)(w))
 		w.rsv1 = true
 	}

@@ -126,3 +126,34 @@ func TestWriterLetsGoOfContext(t *testing.T) {
 		})
 	}
 }
+
+// TestCompressionTurnedOffAfterDeciding turns compression off between a
+// write's decision to compress and its start, as SetWriteCompression from
+// another goroutine may: the message goes out compressed, as decided, and
+// arrives whole. (The message writer used to look again, find compression
+// off and then use a compressor it had not made: a nil dereference that
+// FuzzAPI found in a SendQueue's goroutine.)
+func TestCompressionTurnedOffAfterDeciding(t *testing.T) {
+	z := &CompressionOptions{}
+	srv, cli := wsPair(t, z, z)
+	ctx := context.Background()
+	msg := bytes.Repeat([]byte("decided "), 100)
+	if err := cli.msgSem.lock(ctx, cli.closed); err != nil {
+		t.Fatal(err)
+	}
+	cli.SetWriteCompression(false)
+	if err := cli.writeCompressed(ctx, MessageText, msg); err != nil {
+		t.Fatal(err)
+	}
+	typ, got, err := srv.ReadMessage(ctx, nil)
+	if err != nil || typ != MessageText || !bytes.Equal(got, msg) {
+		t.Fatalf("read %v of %d bytes, %v; want the message", typ, len(got), err)
+	}
+	// The next message follows the new setting.
+	if err := cli.WriteMessage(ctx, MessageText, msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := srv.ReadMessage(ctx, nil); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("the next message: %d bytes, %v", len(got), err)
+	}
+}
