@@ -99,7 +99,8 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 func (c *Conn) Subprotocol() string { return c.subprotocol }
 
 // NetConn returns the connection c runs on, as tls.Conn's NetConn does
-// (over HTTP/2, a net.Conn made of the stream). Reading from or writing to
+// (over HTTP/2, a net.Conn made of the stream; in a web page, an in-memory
+// pipe to the browser's WebSocket). Reading from or writing to
 // it directly corrupts the WebSocket stream; it is there for addresses,
 // socket options and the like. For a net.Conn that carries a byte stream
 // in messages, see StreamConn.

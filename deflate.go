@@ -236,6 +236,9 @@ func (c *Conn) SetWriteCompression(on bool) {
 // Extensions returns the extensions negotiated in the opening handshake, as
 // the Sec-WebSocket-Extensions header gave them, or "" if none.
 func (c *Conn) Extensions() string {
+	if pc, ok := c.nc.(*pageConn); ok {
+		return pc.extensions // the page's socket compresses, if anything does
+	}
 	if c.deflate == nil {
 		return ""
 	}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -102,6 +103,20 @@ const (
 // The response is returned whether or not the handshake succeeds; when the
 // server refuses it, the error is a *HandshakeError and the response's Body
 // holds the start of the server's body.
+//
+// In a web page (GOOS=js GOARCH=wasm), Dial opens the browser's WebSocket
+// through syscall/js (Node.js before 22 has none; give it the ws package's
+// as globalThis.WebSocket) and returns a Conn with the same methods, while
+// the browser runs the protocol. The page can neither see nor shape the
+// handshake: the response is nil, and setting an option the browser cannot
+// honour (Header, TLSConfig, NetDialContext, Proxy, ProxyConnectHeader,
+// MaxHeaderBytes, HTTP2) makes Dial fail; the browser decides compression,
+// which Extensions reports. A message from NextWriter leaves when the
+// writer is closed, as the browser sends only whole messages. Ping and
+// KeepAlive return ErrNoPing. Close sends its code only if a page may
+// (1000, or 3000 to 4999), and otherwise a close frame without a code, as
+// do the failures the Conn detects itself (1002, 1007, 1009). See
+// docs/browser.md.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -116,6 +131,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if runtime.GOOS == "js" {
+		return dialPage(ctx, u, opts, openPageSocket)
+	}
 	if opts.HTTP2 != nil {
 		c, resp, nc, err := dialH2(ctx, u, opts)
 		if nc == nil {

@@ -21,8 +21,12 @@ var ErrPongTimeout = errors.New("websocket: keepalive: no pong in time")
 // KeepAlive blocks until then, until ctx ends (returning ctx.Err()), or
 // until the connection closes otherwise (returning ErrClosed); run it in a
 // goroutine of its own. Pongs are noticed by the goroutine reading the
-// connection, so one must be reading.
+// connection, so one must be reading. In a web page (GOOS=js) it returns
+// ErrNoPing at once: the browser keeps the connection alive by itself.
 func (c *Conn) KeepAlive(ctx context.Context, interval, timeout time.Duration) error {
+	if c.inPage() {
+		return ErrNoPing
+	}
 	if interval <= 0 {
 		return fmt.Errorf("websocket: keepalive interval %v is not positive", interval)
 	}

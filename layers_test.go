@@ -32,6 +32,8 @@ var fileLayers = [][]string{
 	{"close.go", "ping.go", "keepalive.go", "prepared.go", "sendqueue.go", "queuecontext.go", "streamconn.go"},
 	// Opening connections: the handshakes, dialing, proxies, HTTP/2.
 	{"handshake.go", "acceptconn.go", "dial.go", "proxy.go", "h2.go"},
+	// Dialing from a web page (GOOS=js): a Conn on the page's WebSocket.
+	{"browser.go", "browser_js.go", "browser_other.go"},
 }
 
 // upward lists the uses that run up the layers, by file, what they use and
@@ -46,6 +48,16 @@ var upward = map[string]struct {
 		"inflating is reading: a message that inflates past the limit or to invalid UTF-8 fails the connection"},
 	"read.go -> ping.go": {[]string{"pongReceived"},
 		"a pong is read by whoever reads, and completes the Ping waiting for it"},
+	"ping.go -> browser.go": {[]string{"ErrNoPing", "inPage"},
+		"a web page's WebSocket cannot send pings"},
+	"keepalive.go -> browser.go": {[]string{"ErrNoPing", "inPage"},
+		"a web page's WebSocket cannot send pings"},
+	"deflate.go -> browser.go": {[]string{"pageConn", "extensions"},
+		"in a web page, the browser negotiates compression, and Extensions reports it"},
+	"dial.go -> browser.go": {[]string{"dialPage"},
+		"Dial in a web page opens the page's WebSocket"},
+	"dial.go -> browser_other.go": {[]string{"openPageSocket"},
+		"Dial in a web page opens the page's WebSocket (browser_js.go's; elsewhere a stub)"},
 }
 
 // TestLayers checks the layers of fileLayers: every file of the package is

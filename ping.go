@@ -11,7 +11,13 @@ import (
 // round-trip time. Pongs are noticed by the goroutine reading the connection,
 // so Ping returns only while another goroutine is reading; ctx bounds the
 // wait.
+//
+// In a web page (GOOS=js), whose WebSocket cannot send pings, Ping returns
+// ErrNoPing.
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
+	if c.inPage() {
+		return 0, ErrNoPing
+	}
 	seq := atomic.AddUint64(&c.pingSeq, 1)
 	var payload [8]byte
 	binary.BigEndian.PutUint64(payload[:], seq)

@@ -7,6 +7,7 @@ replace github.com/f30c7f75/websocket => ../
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/f30c7f75/websocket v0.0.0-00010101000000-000000000000
+	github.com/google/go-cmp v0.7.0
 )
 
 require (
