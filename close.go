@@ -186,6 +186,10 @@ func (c *Conn) fail(code StatusCode, format string, args ...any) error {
 	c.r.active = false
 	if c.startClosing() {
 		if c.sendClose(code, err.Msg, c.closeDeadline()) == nil {
+			if s := c.ev.Load(); s != nil && s.reading {
+				s.linger() // as below, without holding the worker
+				return err
+			}
 			c.linger()
 		}
 		c.closeTCP()
@@ -210,12 +214,17 @@ const (
 // lingerTime has passed, whichever is first. The caller holds the read
 // semaphore.
 func (c *Conn) linger() {
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
+	c.closeWrite()
 	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
 	c.r.remain = 0
 	c.r.skip(lingerBytes)
+}
+
+// closeWrite ends this side's direction of the transport, where it can.
+func (c *Conn) closeWrite() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
 }
 
 // drainUntilClose reads and drops frames until the peer's close frame, an

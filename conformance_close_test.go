@@ -64,9 +64,10 @@ func confClosing(cs *[]confCase) {
 	c = newConfCat(cs, "7.2")
 	initiated := func(code StatusCode, reason string, run func(x *confScript)) confCase {
 		return confCase{
-			desc: fmt.Sprintf("the package calls Close(%d, %d-byte reason): the peer gets that close frame and answers, the TCP connection ends (server first), Close returns nil", uint16(code), len(reason)),
-			loop: func(c *Conn) error { return c.Close(code, reason) },
-			run:  run,
+			desc:       fmt.Sprintf("the package calls Close(%d, %d-byte reason): the peer gets that close frame and answers, the TCP connection ends (server first), Close returns nil", uint16(code), len(reason)),
+			loop:       func(c *Conn) error { return c.Close(code, reason) },
+			loopWrites: true,
+			run:        run,
 		}
 	}
 	answer := func(x *confScript, code StatusCode, reason string, before ...[]byte) {

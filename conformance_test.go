@@ -81,12 +81,19 @@ type confCase struct {
 	loop  func(*Conn) error
 	z     *confZ
 	run   func(x *confScript)
+	// loopWrites says that loop only writes or closes, and so runs on a
+	// connection an EventLoop reads as well: the case then runs in the
+	// events role too. A loop that reads does not.
+	loopWrites bool
 }
 
 // TestConformance runs the suite: TestConformance/server/<id> against our
-// server, TestConformance/client/<id> against our client.
+// server, TestConformance/client/<id> against our client, and
+// TestConformance/events/<id> against our server with an EventLoop reading
+// the connection (and echoing from its handler).
 func TestConformance(t *testing.T) {
 	cases := confCases()
+	loop := newTestLoop(t, 4)
 	t.Cleanup(func() {
 		confZCache.Lock()
 		confZCache.m = nil
@@ -99,10 +106,20 @@ func TestConformance(t *testing.T) {
 		}
 		ids[c.id] = true
 	}
-	for _, role := range []string{"server", "client"} {
+	for _, role := range []string{"server", "client", "events"} {
 		for _, c := range cases {
+			if role == "events" {
+				if c.loop != nil && !c.loopWrites {
+					continue
+				}
+				c.loop = serveWith(loop, c.loop)
+			}
 			t.Run(role+"/"+c.id, func(t *testing.T) {
 				t.Log(c.desc)
+				role := role
+				if role == "events" {
+					role = "server"
+				}
 				if c.z != nil {
 					z := c.z.start(t, role, c.loop)
 					s := z.side()

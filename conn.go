@@ -67,9 +67,10 @@ type Conn struct {
 	closeOnce sync.Once
 	lost      *CloseError // why KeepAlive gave up, set before closed is closed
 
-	pingMu  sync.Mutex
-	pingSeq uint64
-	pings   map[uint64]chan struct{}
+	ev atomic.Pointer[served] // set while an EventLoop serves the connection
+
+	pingMu sync.Mutex
+	pings  *pingWaits // made by the first Ping
 }
 
 // newConn makes a Conn on nc, whose opening handshake is complete. buffered
@@ -195,6 +196,9 @@ func (c *Conn) closeTCPLost(lost *CloseError) (closed bool) {
 		close(c.closed)
 		c.nc.Close()
 		closed = true
+		if s := c.ev.Load(); s != nil && s.rc != nil {
+			s.schedule() // for the handler's OnClose
+		}
 	})
 	return closed
 }
@@ -253,4 +257,12 @@ func cryptoRand(b []byte) {
 	if _, err := crand.Read(b); err != nil {
 		panic("websocket: reading random bytes: " + err.Error())
 	}
+}
+
+// pingWaits numbers a connection's pings and holds the Ping calls waiting
+// for their pongs, by number. Few connections ping, so the Conn holds it
+// by pointer.
+type pingWaits struct {
+	seq   uint64
+	waits map[uint64]chan struct{}
 }

@@ -52,6 +52,17 @@
 // writes from a goroutine of its own so that a slow peer holds up nobody
 // else. KeepAlive pings a connection and closes it when pongs stop.
 //
+// A goroutine per connection, reading with ReadMessage, is the simplest
+// way to serve and the fastest while connections are busy; but a parked
+// goroutine holds its stack (4 KiB at least, 8 KiB behind net/http), which
+// dominates the memory of a server holding many idle connections. For
+// those, hand each connection to an EventLoop after Accept or AcceptConn:
+// it reads them with a few goroutines, waiting for input with epoll on
+// Linux, and calls a Handler for each message; writes are unchanged. Pick
+// it when connections are many and mostly idle (chat, presence,
+// notifications, IoT); stay with a goroutine per connection otherwise, or
+// when the handler needs to block for long (it would hold a worker).
+//
 // For programs that run their own loops, the frame layer is exported too:
 // FrameHeader with ParseFrameHeader, ReadFrameHeader, AppendFrameHeader and
 // WriteFrameHeader; Mask; AcceptKey; and AppendClosePayload and

@@ -30,6 +30,8 @@ var fileLayers = [][]string{
 	// What a connection does: closing, pings, keepalive, prepared messages,
 	// send queues, a byte stream over messages.
 	{"close.go", "ping.go", "keepalive.go", "prepared.go", "sendqueue.go", "queuecontext.go", "streamconn.go"},
+	// Reading many connections from a few goroutines.
+	{"eventloop.go", "eventloop_linux.go", "eventloop_other.go"},
 	// Opening connections: the handshakes, dialing, proxies, HTTP/2.
 	{"handshake.go", "acceptconn.go", "dial.go", "proxy.go", "h2.go"},
 	// Dialing from a web page (GOOS=js): a Conn on the page's WebSocket.
@@ -48,6 +50,14 @@ var upward = map[string]struct {
 		"inflating is reading: a message that inflates past the limit or to invalid UTF-8 fails the connection"},
 	"read.go -> ping.go": {[]string{"pongReceived"},
 		"a pong is read by whoever reads, and completes the Ping waiting for it"},
+	"readbuf.go -> eventloop.go": {[]string{"drained", "errWouldBlock", "readNow", "reading"},
+		"an EventLoop's worker reads without waiting"},
+	"read.go -> eventloop.go": {[]string{"errServed", "errWouldBlock"},
+		"a connection an EventLoop serves is read by it alone"},
+	"conn.go -> eventloop.go": {[]string{"rc", "schedule", "served"},
+		"closing a connection an EventLoop serves has the loop call OnClose"},
+	"close.go -> eventloop.go": {[]string{"linger", "reading"},
+		"failing the connection, an EventLoop's worker lingers without waiting"},
 	"ping.go -> browser.go": {[]string{"ErrNoPing", "inPage"},
 		"a web page's WebSocket cannot send pings"},
 	"keepalive.go -> browser.go": {[]string{"ErrNoPing", "inPage"},

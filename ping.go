@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"encoding/binary"
-	"sync/atomic"
 	"time"
 )
 
@@ -18,19 +17,20 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if c.inPage() {
 		return 0, ErrNoPing
 	}
-	seq := atomic.AddUint64(&c.pingSeq, 1)
-	var payload [8]byte
-	binary.BigEndian.PutUint64(payload[:], seq)
 	done := make(chan struct{})
 	c.pingMu.Lock()
 	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+		c.pings = &pingWaits{waits: make(map[uint64]chan struct{})}
 	}
-	c.pings[seq] = done
+	c.pings.seq++
+	seq := c.pings.seq
+	c.pings.waits[seq] = done
 	c.pingMu.Unlock()
+	var payload [8]byte
+	binary.BigEndian.PutUint64(payload[:], seq)
 	defer func() {
 		c.pingMu.Lock()
-		delete(c.pings, seq)
+		delete(c.pings.waits, seq)
 		c.pingMu.Unlock()
 	}()
 
@@ -55,9 +55,11 @@ func (c *Conn) pongReceived(p []byte) {
 	}
 	seq := binary.BigEndian.Uint64(p)
 	c.pingMu.Lock()
-	if done, ok := c.pings[seq]; ok {
-		close(done)
-		delete(c.pings, seq)
+	if c.pings != nil {
+		if done, ok := c.pings.waits[seq]; ok {
+			close(done)
+			delete(c.pings.waits, seq)
+		}
 	}
 	c.pingMu.Unlock()
 }

@@ -110,6 +110,13 @@ func (r *readState) init(c *Conn, buffered []byte) {
 // peer's status code, a *ProtocolError if this side failed the connection,
 // or ErrClosed if this side closed it.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if c.ev.Load() != nil {
+		return 0, nil, errServed
+	}
+	return c.readMessage(ctx, buf)
+}
+
+func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	r := &c.r
 	stop, err := c.beginRead(ctx)
 	if err != nil {
@@ -247,6 +254,9 @@ func (c *Conn) interrupted(err error, read []byte) error {
 // the error and the connection stays usable: the next NextReader returns a
 // reader for the rest of the interrupted message.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	if c.ev.Load() != nil {
+		return 0, nil, errServed
+	}
 	r := &c.r
 	stop, err := c.beginRead(ctx)
 	if err != nil {
@@ -400,6 +410,9 @@ func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
 // return. A deadline or a cancelled context leaves the connection usable;
 // anything else means the connection is gone.
 func (c *Conn) readFailed(ctx context.Context, err error) error {
+	if err == errWouldBlock && !c.isClosed() {
+		return err // an EventLoop's worker has read all there is for now
+	}
 	if isTimeout(err) && !c.isClosed() {
 		return ctxErr(ctx, err)
 	}
@@ -534,7 +547,7 @@ func (c *Conn) readPayload(ctx context.Context, p []byte) (int, error) {
 		r.r += n
 	case len(p) >= readBufSize:
 		// Large payloads go straight to their destination.
-		n, err = c.nc.Read(p)
+		n, err = r.read(p)
 		if n > 0 {
 			err = nil // what was read counts; a lasting error comes back next time
 		}

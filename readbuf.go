@@ -73,7 +73,7 @@ func (r *readState) fill(n int) error {
 				r.r = 0
 			}
 			var m int
-			m, err = r.c.nc.Read(r.buf[r.w:])
+			m, err = r.read(r.buf[r.w:])
 			r.w += m
 		}
 		if err != nil {
@@ -110,9 +110,30 @@ func (r *readState) rawRead(fd uintptr) bool {
 	return true
 }
 
+// read reads from the connection into p: for an EventLoop's worker,
+// without waiting (see served.readNow).
+func (r *readState) read(p []byte) (int, error) {
+	if s := r.c.ev.Load(); s != nil && s.reading {
+		return s.readNow(p)
+	}
+	return r.c.nc.Read(p)
+}
+
 // readFresh reads into an empty buffer taken from the pool. On a raw
 // connection it waits for readability first, holding no buffer meanwhile.
 func (r *readState) readFresh() (int, error) {
+	if s := r.c.ev.Load(); s != nil && s.reading {
+		if s.drained {
+			return 0, errWouldBlock // without taking a buffer
+		}
+		r.takeBuffer()
+		n, err := s.readNow(r.buf)
+		if n <= 0 {
+			r.releaseBuffer()
+		}
+		r.w = max(n, 0)
+		return n, err
+	}
 	if r.raw == nil {
 		r.takeBuffer()
 		n, err := r.c.nc.Read(r.buf)

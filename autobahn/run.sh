@@ -8,7 +8,8 @@
 # Usage: autobahn/run.sh [server|client|both]
 #
 # The mode defaults to $AUTOBAHN_MODE, else both. $AUTOBAHN_IMAGE overrides
-# the image. Reports go to autobahn/reports/server and autobahn/reports/client;
+# the image. $AUTOBAHN_SERVER_FLAGS are given to the echo server: "-events"
+# tests it with an EventLoop reading the connections. Reports go to autobahn/reports/server and autobahn/reports/client;
 # the script ends by summarizing them with autobahn/check and exits with its
 # status: 0 when every case passed, 1 when some did not.
 #
@@ -109,7 +110,8 @@ docker_run() {
 test_server() {
 	echo "== Autobahn fuzzingclient against autobahn/server"
 	require_free_port
-	"$bin/server" -addr "$host:$port" &
+	# shellcheck disable=SC2086 # the flags are words
+	"$bin/server" -addr "$host:$port" ${AUTOBAHN_SERVER_FLAGS:-} &
 	server_pid=$!
 	wait_for_port 10
 	container=autobahn-fuzzingclient-$$

@@ -4,6 +4,9 @@
 //
 //	go run ./autobahn/server -addr 127.0.0.1:9001
 //
+// With -events, an EventLoop reads the connections and echoes from its
+// handler, instead of a goroutine per connection.
+//
 // It runs until SIGINT or SIGTERM, then stops accepting connections and
 // closes the open ones with status 1001 (going away).
 package main
@@ -33,6 +36,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	verbose := flag.Bool("v", false, "log how each connection ends")
 	deflate := flag.Bool("deflate", true, "accept permessage-deflate (RFC 7692) offers")
+	events := flag.Bool("events", false, "read the connections with an EventLoop instead of a goroutine each")
 	flag.Parse()
 
 	logf := func(string, ...any) {}
@@ -53,7 +57,7 @@ func main() {
 	if *deflate {
 		compression = &websocket.CompressionOptions{}
 	}
-	if err := serve(ctx, ln, compression, logf); err != nil {
+	if err := serve(ctx, ln, compression, *events, logf); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
@@ -62,12 +66,20 @@ func main() {
 // serve runs the echo server on ln until ctx ends, then shuts it down
 // gracefully: the HTTP server stops, and each open WebSocket connection is
 // closed with a closing handshake.
-func serve(ctx context.Context, ln net.Listener, compression *websocket.CompressionOptions, logf func(string, ...any)) error {
+func serve(ctx context.Context, ln net.Listener, compression *websocket.CompressionOptions, events bool, logf func(string, ...any)) error {
 	// The connections outlive the HTTP server's Shutdown, which does not
 	// track hijacked connections, so they get a context of their own.
 	connCtx, closeConns := context.WithCancel(context.Background())
 	defer closeConns()
 	es := &echoServer{shutdown: connCtx, compression: compression, logf: logf}
+	if events {
+		loop, err := websocket.NewEventLoop(nil)
+		if err != nil {
+			return err
+		}
+		defer loop.Close()
+		es.loop = loop
+	}
 	srv := &http.Server{Handler: es, ReadHeaderTimeout: 10 * time.Second}
 
 	served := make(chan error, 1)
@@ -98,7 +110,8 @@ type echoServer struct {
 	shutdown    context.Context               // ends when the open connections must close
 	compression *websocket.CompressionOptions // nil for none
 	logf        func(format string, args ...any)
-	conns       sync.WaitGroup // the handlers running
+	loop        *websocket.EventLoop // nil: a goroutine reads each connection
+	conns       sync.WaitGroup       // the connections open
 }
 
 // ServeHTTP upgrades the request and echoes messages until the connection
@@ -107,7 +120,6 @@ func (s *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Counted before Accept hijacks the connection: until then the HTTP
 	// server's Shutdown waits for this handler, so wait never misses it.
 	s.conns.Add(1)
-	defer s.conns.Done()
 
 	// Autobahn sends Origin headers that match no host of ours.
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -116,19 +128,46 @@ func (s *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.logf("%s: %v", r.RemoteAddr, err)
+		s.conns.Done()
 		return
 	}
 	// The default read limit, 32 MiB, is above Autobahn's largest messages
 	// (16 MiB in cases 9.1.6 and 9.2.6), so it is kept.
-	defer c.CloseNow()
 	stop := context.AfterFunc(s.shutdown, func() {
 		c.Close(websocket.StatusGoingAway, "server shutting down")
 	})
-	defer stop()
-
+	if s.loop != nil {
+		h := &loopEcho{s: s, stop: stop, remote: r.RemoteAddr}
+		if err := s.loop.Serve(c, h); err == nil {
+			return // the loop has it
+		}
+	}
 	err = echo(c)
-	s.logf("%s: %v", r.RemoteAddr, err)
+	s.ended(c, stop, r.RemoteAddr, err)
 }
+
+// ended finishes a connection that has ended with err.
+func (s *echoServer) ended(c *websocket.Conn, stop func() bool, remote string, err error) {
+	stop()
+	c.CloseNow()
+	s.logf("%s: %v", remote, err)
+	s.conns.Done()
+}
+
+// loopEcho is the EventLoop's handler of a connection: it echoes.
+type loopEcho struct {
+	s      *echoServer
+	stop   func() bool // stops the shutdown's close
+	remote string
+}
+
+func (h *loopEcho) OnMessage(c *websocket.Conn, typ websocket.MessageType, msg []byte) {
+	if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
+		c.CloseNow() // OnClose follows
+	}
+}
+
+func (h *loopEcho) OnClose(c *websocket.Conn, err error) { h.s.ended(c, h.stop, h.remote, err) }
 
 // wait waits for the handlers to return, and reports whether they did
 // before ctx ended.

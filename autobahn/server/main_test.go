@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,8 +17,32 @@ import (
 
 func nolog(string, ...any) {}
 
-func TestEcho(t *testing.T) {
-	es := &echoServer{shutdown: context.Background(), logf: nolog}
+// modes runs f with the server in each of its modes: a goroutine per
+// connection, and -events.
+func modes(t *testing.T, f func(t *testing.T, es *echoServer)) {
+	for _, events := range []bool{false, true} {
+		name := "goroutines"
+		if events {
+			name = "events"
+		}
+		t.Run(name, func(t *testing.T) {
+			es := &echoServer{shutdown: context.Background(), logf: nolog}
+			if events {
+				loop, err := websocket.NewEventLoop(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { loop.Close() })
+				es.loop = loop
+			}
+			f(t, es)
+		})
+	}
+}
+
+func TestEcho(t *testing.T) { modes(t, testEcho) }
+
+func testEcho(t *testing.T, es *echoServer) {
 	srv := httptest.NewServer(es)
 	defer srv.Close()
 
@@ -84,8 +109,9 @@ func TestEcho(t *testing.T) {
 
 // TestProtocolErrorEndsConnection checks that the server fails a
 // connection whose peer sends invalid UTF-8, as Autobahn's section 6 expects.
-func TestProtocolErrorEndsConnection(t *testing.T) {
-	es := &echoServer{shutdown: context.Background(), logf: nolog}
+func TestProtocolErrorEndsConnection(t *testing.T) { modes(t, testProtocolError) }
+
+func testProtocolError(t *testing.T, es *echoServer) {
 	srv := httptest.NewServer(es)
 	defer srv.Close()
 
@@ -110,6 +136,12 @@ func TestProtocolErrorEndsConnection(t *testing.T) {
 // that ending its context closes open connections with 1001 and makes
 // serve return.
 func TestServeShutdown(t *testing.T) {
+	for _, events := range []bool{false, true} {
+		t.Run(fmt.Sprintf("events=%v", events), func(t *testing.T) { testServeShutdown(t, events) })
+	}
+}
+
+func testServeShutdown(t *testing.T, events bool) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +149,7 @@ func TestServeShutdown(t *testing.T) {
 	serverCtx, stopServer := context.WithCancel(context.Background())
 	defer stopServer()
 	served := make(chan error, 1)
-	go func() { served <- serve(serverCtx, ln, &websocket.CompressionOptions{}, nolog) }()
+	go func() { served <- serve(serverCtx, ln, &websocket.CompressionOptions{}, events, nolog) }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -18,8 +18,10 @@ import (
 // (AcceptConn).
 var Libs = []string{"ours", "gorilla", "coder", "gobwas", "gws"}
 
-// Servers names every server Serve runs: Libs, then "ours-http".
-var Servers = append(Libs[:len(Libs):len(Libs)], "ours-http")
+// Servers names every server Serve runs: Libs, then "ours-http", and our
+// package with an EventLoop reading the connections, behind its own accept
+// loop ("ours-events") or net/http's ("ours-http-events").
+var Servers = append(Libs[:len(Libs):len(Libs)], "ours-http", "ours-events", "ours-http-events")
 
 // ReadLimit is the largest message every server accepts, set explicitly
 // where a library's default is lower (or absent).
@@ -41,6 +43,10 @@ func Serve(ln net.Listener, lib string, opts Options) error {
 		return serveOurs(ln, opts)
 	case "ours-http":
 		return serveHTTP(ln, oursHandler(opts))
+	case "ours-events":
+		return serveOursEvents(ln, opts)
+	case "ours-http-events":
+		return serveOursHTTPEvents(ln, opts)
 	case "gorilla":
 		return serveHTTP(ln, gorillaHandler(opts))
 	case "coder":

@@ -64,3 +64,56 @@ func OursEcho(c *websocket.Conn) {
 		buf = msg
 	}
 }
+
+// oursEcho is the EventLoop's handler: it echoes.
+type oursEcho struct{}
+
+func (oursEcho) OnMessage(c *websocket.Conn, typ websocket.MessageType, msg []byte) {
+	if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
+		c.CloseNow()
+	}
+}
+
+func (oursEcho) OnClose(c *websocket.Conn, err error) {}
+
+// serveOursEvents accepts connections on ln, upgrading each with
+// AcceptConn in a goroutine that ends once an EventLoop serves it.
+func serveOursEvents(ln net.Listener, opts Options) error {
+	loop, err := websocket.NewEventLoop(nil)
+	if err != nil {
+		return err
+	}
+	defer loop.Close()
+	aopts := oursOptions(opts)
+	return serveConns(ln, func(nc net.Conn) {
+		c, err := websocket.AcceptConn(nc, aopts)
+		if err != nil {
+			return
+		}
+		c.SetReadLimit(ReadLimit)
+		if loop.Serve(c, oursEcho{}) != nil {
+			c.CloseNow()
+		}
+	})
+}
+
+// serveOursHTTPEvents upgrades with Accept, and hands the connection to an
+// EventLoop.
+func serveOursHTTPEvents(ln net.Listener, opts Options) error {
+	loop, err := websocket.NewEventLoop(nil)
+	if err != nil {
+		return err
+	}
+	defer loop.Close()
+	aopts := oursOptions(opts)
+	return serveHTTP(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, aopts)
+		if err != nil {
+			return
+		}
+		c.SetReadLimit(ReadLimit)
+		if loop.Serve(c, oursEcho{}) != nil {
+			c.CloseNow()
+		}
+	}))
+}

@@ -46,6 +46,9 @@ func newServer(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
+	if opts.Events == nil {
+		opts.Events = testEvents
+	}
 	srv, err := NewServer(ctx, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -40,6 +40,7 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve HTTPS (and HTTP/2) instead of HTTP")
 	certFile := flag.String("cert", "", "with -tls, the certificate's PEM file; a self-signed certificate when empty")
 	keyFile := flag.String("key", "", "with -tls, the key's PEM file")
+	events := flag.Bool("events", false, "read the connections with an EventLoop instead of a goroutine each")
 	flag.Parse()
 	var tlsConfig *tls.Config
 	if *useTLS {
@@ -49,7 +50,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := run(*addr, *redisURL, *queue, tlsConfig); err != nil {
+	if err := run(*addr, *redisURL, *queue, tlsConfig, *events); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
@@ -78,11 +79,20 @@ func serverTLS(addr, certFile, keyFile string) (*tls.Config, error) {
 }
 
 // run serves the chat on addr until interrupted: over HTTPS when
-// tlsConfig is non-nil.
-func run(addr, redisURL string, queue int, tlsConfig *tls.Config) error {
+// tlsConfig is non-nil, with an EventLoop reading the connections when
+// events is set.
+func run(addr, redisURL string, queue int, tlsConfig *tls.Config, events bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := Options{QueueSize: queue, Logf: log.Printf}
+	if events {
+		loop, err := websocket.NewEventLoop(nil)
+		if err != nil {
+			return err
+		}
+		defer loop.Close() // after the server's Close below
+		opts.Events = loop
+	}
 	if redisURL != "" {
 		b, err := newRedisBroker(ctx, redisURL)
 		if err != nil {

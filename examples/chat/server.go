@@ -35,6 +35,10 @@ type Options struct {
 	// Logf, when set, is told of each WebSocket as it opens: its room,
 	// its member and the HTTP version it came over.
 	Logf func(format string, args ...any)
+	// Events, when set, reads the connections instead of a goroutine
+	// each, and pings them from timers instead of KeepAlive's goroutine:
+	// an idle member then costs no goroutine.
+	Events *websocket.EventLoop
 }
 
 // Server is a chat node: it serves the page and the WebSocket endpoint,
@@ -68,6 +72,16 @@ type client struct {
 	// Until its welcome is queued, the events delivered to the room wait
 	// here (non-nil) to follow it. Guarded by Server.mu.
 	early []Event
+
+	// The timer of the next ping, with an EventLoop.
+	pingMu       sync.Mutex
+	pinger       *time.Timer
+	pingsStopped bool
+
+	// Flood control, by the reader of the connection.
+	limiter  *limiter
+	dropped  int // messages dropped for flooding, with no floodCalm pause since
+	lastDrop time.Time
 }
 
 // staleJoinWindow is how long a client's welcome list is kept to recognise
@@ -182,14 +196,23 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.handles.Add(1) // under mu, so never after Close has begun to wait
 	s.mu.Unlock()
-	defer s.handles.Done()
+	served := false // by s.opts.Events, which finishes the connection
+	defer func() {
+		if !served {
+			s.handles.Done()
+		}
+	}()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true, Threshold: 512},
 	})
 	if err != nil {
 		return // Accept has answered with an HTTP error
 	}
-	defer conn.CloseNow()
+	defer func() {
+		if !served {
+			conn.CloseNow()
+		}
+	}()
 	conn.SetReadLimit(maxFrame)
 	if s.opts.Logf != nil {
 		ext := conn.Extensions()
@@ -199,13 +222,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.opts.Logf("chat: %s joins %s over %s%s", name, room, r.Proto, ext)
 	}
 	cl := &client{
-		Member: Member{ID: newID(), Name: name},
-		room:   room,
-		conn:   conn,
-		out:    websocket.NewSendQueue(conn, &websocket.SendQueueOptions{Size: s.opts.QueueSize, Full: websocket.CloseTryAgainLater, WriteTimeout: 10 * time.Second}),
+		Member:  Member{ID: newID(), Name: name},
+		room:    room,
+		conn:    conn,
+		out:     websocket.NewSendQueue(conn, &websocket.SendQueueOptions{Size: s.opts.QueueSize, Full: websocket.CloseTryAgainLater, WriteTimeout: 10 * time.Second}),
+		limiter: newLimiter(floodRate, floodBurst),
 	}
-	defer cl.out.Close()
-	go conn.KeepAlive(s.ctx, s.opts.PingInterval, s.opts.PingInterval/2)
+	defer func() {
+		if !served {
+			cl.out.Close()
+		}
+	}()
+	if s.opts.Events == nil {
+		go conn.KeepAlive(s.ctx, s.opts.PingInterval, s.opts.PingInterval/2)
+	}
 
 	if err := s.join(cl); err != nil {
 		if errors.Is(err, errClosing) {
@@ -215,8 +245,66 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if s.opts.Events != nil {
+		if err := s.opts.Events.Serve(conn, &loopClient{s: s, cl: cl}); err == nil {
+			served = true
+			cl.pingLater(s)
+			return
+		}
+	}
 	defer s.leave(cl)
 	s.readLoop(cl)
+}
+
+// loopClient is the handler of a client's connection that an EventLoop
+// reads.
+type loopClient struct {
+	s  *Server
+	cl *client
+}
+
+func (h *loopClient) OnMessage(_ *websocket.Conn, typ websocket.MessageType, msg []byte) {
+	h.s.handle(h.cl, typ, msg)
+}
+
+func (h *loopClient) OnClose(conn *websocket.Conn, _ error) {
+	h.cl.stopPings()
+	h.s.leave(h.cl)
+	h.cl.out.Close()
+	conn.CloseNow()
+	h.s.handles.Done()
+}
+
+// pingLater pings cl's connection after the ping interval, from a timer,
+// and again after each pong; a pong late by half the interval closes it
+// with 1011, as KeepAlive does.
+func (cl *client) pingLater(s *Server) {
+	interval := s.opts.PingInterval
+	cl.pingMu.Lock()
+	defer cl.pingMu.Unlock()
+	if cl.pingsStopped {
+		return
+	}
+	cl.pinger = time.AfterFunc(interval, func() {
+		ctx, cancel := context.WithTimeout(s.ctx, interval/2)
+		defer cancel()
+		if _, err := cl.conn.Ping(ctx); err != nil {
+			if s.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				cl.conn.Close(websocket.StatusInternalError, "no pong")
+			}
+			return
+		}
+		cl.pingLater(s)
+	})
+}
+
+func (cl *client) stopPings() {
+	cl.pingMu.Lock()
+	defer cl.pingMu.Unlock()
+	cl.pingsStopped = true
+	if cl.pinger != nil {
+		cl.pinger.Stop()
+	}
 }
 
 var errClosing = errors.New("the server is closing")
@@ -293,64 +381,68 @@ func (s *Server) leave(cl *client) {
 
 // readLoop handles what cl sends until its connection ends.
 func (s *Server) readLoop(cl *client) {
-	ctx := s.ctx
 	var buf []byte
-	limiter := newLimiter(floodRate, floodBurst)
-	dropped := 0 // messages dropped for flooding, with no floodCalm pause since
-	var lastDrop time.Time
 	for {
-		typ, msg, err := cl.conn.ReadMessage(ctx, buf)
+		typ, msg, err := cl.conn.ReadMessage(s.ctx, buf)
 		if err != nil {
 			return // the library has sent 1009 for an oversized message
 		}
 		buf = msg
-		if typ != websocket.MessageText {
-			cl.closeAfterFlush(websocket.StatusUnsupportedData, "messages are JSON text")
+		if !s.handle(cl, typ, msg) {
 			return
 		}
-		var in inbound
-		if err := json.Unmarshal(msg, &in); err != nil {
-			send(cl, Event{Type: "error", Error: "the message is not a JSON object: " + err.Error()})
-			continue
-		}
-		switch in.Type {
-		case "message":
-		case "":
-			send(cl, Event{Type: "error", Error: `the message has no "type"`})
-			continue
-		default:
-			send(cl, Event{Type: "error", Error: fmt.Sprintf("unknown message type %q", in.Type)})
-			continue
-		}
-		text := strings.TrimSpace(in.Text)
-		switch n := utf8.RuneCountInString(text); {
-		case n == 0:
-			send(cl, Event{Type: "error", Error: "the message text is empty"})
-			continue
-		case n > maxText:
-			send(cl, Event{Type: "error", Error: fmt.Sprintf("the message text is %d characters, more than %d", n, maxText)})
-			continue
-		}
-		now := time.Now()
-		if now.Sub(lastDrop) > floodCalm {
-			dropped = 0
-		}
-		if !limiter.allow(now) {
-			dropped++
-			lastDrop = now
-			if dropped >= floodClose {
-				cl.closeAfterFlush(websocket.StatusPolicyViolation, "flooding")
-				return
-			}
-			send(cl, Event{Type: "error", Error: fmt.Sprintf("slow down: at most %d messages a second; message dropped", floodRate)})
-			continue
-		}
-		me := cl.Member
-		ev := Event{Type: "message", Room: cl.room, From: &me, Text: text, Time: time.Now().UTC()}
-		if err := s.broker.Publish(ctx, ev); err != nil {
-			send(cl, Event{Type: "error", Error: "the message could not be sent; try again"})
-		}
 	}
+}
+
+// handle handles a message cl sent, and reports whether cl may send more.
+func (s *Server) handle(cl *client, typ websocket.MessageType, msg []byte) bool {
+	if typ != websocket.MessageText {
+		cl.closeAfterFlush(websocket.StatusUnsupportedData, "messages are JSON text")
+		return false
+	}
+	var in inbound
+	if err := json.Unmarshal(msg, &in); err != nil {
+		send(cl, Event{Type: "error", Error: "the message is not a JSON object: " + err.Error()})
+		return true
+	}
+	switch in.Type {
+	case "message":
+	case "":
+		send(cl, Event{Type: "error", Error: `the message has no "type"`})
+		return true
+	default:
+		send(cl, Event{Type: "error", Error: fmt.Sprintf("unknown message type %q", in.Type)})
+		return true
+	}
+	text := strings.TrimSpace(in.Text)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		send(cl, Event{Type: "error", Error: "the message text is empty"})
+		return true
+	case n > maxText:
+		send(cl, Event{Type: "error", Error: fmt.Sprintf("the message text is %d characters, more than %d", n, maxText)})
+		return true
+	}
+	now := time.Now()
+	if now.Sub(cl.lastDrop) > floodCalm {
+		cl.dropped = 0
+	}
+	if !cl.limiter.allow(now) {
+		cl.dropped++
+		cl.lastDrop = now
+		if cl.dropped >= floodClose {
+			cl.closeAfterFlush(websocket.StatusPolicyViolation, "flooding")
+			return false
+		}
+		send(cl, Event{Type: "error", Error: fmt.Sprintf("slow down: at most %d messages a second; message dropped", floodRate)})
+		return true
+	}
+	me := cl.Member
+	ev := Event{Type: "message", Room: cl.room, From: &me, Text: text, Time: time.Now().UTC()}
+	if err := s.broker.Publish(s.ctx, ev); err != nil {
+		send(cl, Event{Type: "error", Error: "the message could not be sent; try again"})
+	}
+	return true
 }
 
 // closeAfterFlush closes cl's connection with code once what is queued for
