@@ -431,6 +431,14 @@ func confZEchoLoop(frag int) func(*Conn) error {
 	return confStreamEcho(confCycle(frag))
 }
 
+// confZEcho is confZEchoLoop's writing, for the events role.
+func confZEcho(frag int) func(c *Conn, typ MessageType, msg []byte) error {
+	if frag == 0 {
+		return nil
+	}
+	return confStreamWrite(confCycle(frag))
+}
+
 func confFragDesc(frag int) string {
 	if frag == 0 {
 		return "each in one frame"
@@ -548,6 +556,7 @@ func confZMatrix(c *confCat, title string, kind func(si, fi int) confZKind, z fu
 					title, count, confSize(size), k.name, confFragDesc(frag)),
 				z:    cz,
 				loop: confZEchoLoop(frag),
+				echo: confZEcho(frag),
 				run: func(x *confScript) {
 					msgs := confZMessages(k, size, count)
 					x.zEcho(k.op, msgs, confZCompressed(x.t, k, size, count, x.z.enc), frag)

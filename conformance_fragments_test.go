@@ -287,6 +287,7 @@ func confCycle(sizes ...int) confWritePlan {
 // confStreamEcho is a loop that reads each message whole and sends it back
 // through NextWriter, in Writes of the sizes plan gives.
 func confStreamEcho(plan confWritePlan) func(*Conn) error {
+	write := confStreamWrite(plan)
 	return func(c *Conn) error {
 		ctx := context.Background()
 		for {
@@ -294,21 +295,30 @@ func confStreamEcho(plan confWritePlan) func(*Conn) error {
 			if err != nil {
 				return err
 			}
-			w, err := c.NextWriter(ctx, typ)
-			if err != nil {
-				return err
-			}
-			off := 0
-			for _, k := range plan(len(msg)) {
-				if _, err := w.Write(msg[off : off+k]); err != nil {
-					return err
-				}
-				off += k
-			}
-			if err := w.Close(); err != nil {
+			if err := write(c, typ, msg); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// confStreamWrite sends msg back through NextWriter, in Writes of the sizes
+// plan gives: confStreamEcho's writing, and in the events role what the
+// EventLoop's handler does with each message.
+func confStreamWrite(plan confWritePlan) func(c *Conn, typ MessageType, msg []byte) error {
+	return func(c *Conn, typ MessageType, msg []byte) error {
+		w, err := c.NextWriter(context.Background(), typ)
+		if err != nil {
+			return err
+		}
+		off := 0
+		for _, k := range plan(len(msg)) {
+			if _, err := w.Write(msg[off : off+k]); err != nil {
+				return err
+			}
+			off += k
+		}
+		return w.Close()
 	}
 }
 
@@ -395,6 +405,7 @@ func confAutoFragmentation(cs *[]confCase) {
 			c.addCase(confCase{
 				desc: fmt.Sprintf("%s message of %d bytes sent back through NextWriter %s", k.name, p.n, p.desc),
 				loop: confStreamEcho(p.plan),
+				echo: confStreamWrite(p.plan),
 				run: func(x *confScript) {
 					msg := k.gen(p.n)
 					x.send(true, k.op, msg)

@@ -83,8 +83,11 @@ type confCase struct {
 	run   func(x *confScript)
 	// loopWrites says that loop only writes or closes, and so runs on a
 	// connection an EventLoop reads as well: the case then runs in the
-	// events role too. A loop that reads does not.
+	// events role too. A loop that reads does not, unless echo is set:
+	// what the loop does with each message it reads, which the EventLoop's
+	// handler does instead.
 	loopWrites bool
+	echo       func(c *Conn, typ MessageType, msg []byte) error
 }
 
 // TestConformance runs the suite: TestConformance/server/<id> against our
@@ -109,10 +112,14 @@ func TestConformance(t *testing.T) {
 	for _, role := range []string{"server", "client", "events"} {
 		for _, c := range cases {
 			if role == "events" {
-				if c.loop != nil && !c.loopWrites {
+				switch {
+				case c.echo != nil:
+					c.loop = serveEcho(loop, c.echo)
+				case c.loop == nil || c.loopWrites:
+					c.loop = serveWith(loop, c.loop)
+				default:
 					continue
 				}
-				c.loop = serveWith(loop, c.loop)
 			}
 			t.Run(role+"/"+c.id, func(t *testing.T) {
 				t.Log(c.desc)

@@ -55,6 +55,30 @@ func serveWith(l *EventLoop, then func(*Conn) error) func(*Conn) error {
 	}
 }
 
+// loopWith is a handler that does echo with each message, and closes the
+// connection when it fails.
+type loopWith struct {
+	loopEcho
+	echo func(c *Conn, typ MessageType, msg []byte) error
+}
+
+func (h loopWith) OnMessage(c *Conn, typ MessageType, msg []byte) {
+	if err := h.echo(c, typ, msg); err != nil {
+		c.CloseNow()
+	}
+}
+
+// serveEcho is serveWith with a handler that does echo with each message.
+func serveEcho(l *EventLoop, echo func(c *Conn, typ MessageType, msg []byte) error) func(*Conn) error {
+	return func(c *Conn) error {
+		h := loopWith{newLoopEcho(), echo}
+		if err := l.Serve(c, h); err != nil {
+			return err
+		}
+		return <-h.done
+	}
+}
+
 func TestEventLoopEcho(t *testing.T) {
 	l := newTestLoop(t, 2)
 	for _, z := range []*CompressionOptions{nil, {}, {ServerNoContextTakeover: true, ClientNoContextTakeover: true}} {
