@@ -480,17 +480,7 @@ func (c *Conn) readNext(s *served, buf []byte) (MessageType, []byte, error) {
 		return 0, nil, err
 	}
 	typ := r.typ
-	if r.compressed {
-		if err := c.gatherCompressed(ctx); err != nil {
-			return 0, nil, err
-		}
-		dst, err := c.inflateMessage(dst)
-		if err != nil {
-			return 0, nil, err
-		}
-		return typ, dst, nil
-	}
-	dst, err := c.readFrames(ctx, dst)
+	dst, err := c.readWhole(ctx, dst)
 	if err != nil {
 		if r.err == nil && r.active {
 			r.resume = true

@@ -134,21 +134,25 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	typ := r.typ
-	if r.compressed {
-		if err := c.gatherCompressed(ctx); err != nil {
-			return 0, nil, err
-		}
-		dst, err := c.inflateMessage(dst)
-		if err != nil {
-			return 0, nil, err
-		}
-		return typ, dst, nil
-	}
-	dst, err = c.readFrames(ctx, dst)
+	dst, err = c.readWhole(ctx, dst)
 	if err != nil {
 		return 0, nil, c.interrupted(err, dst)
 	}
 	return typ, dst, nil
+}
+
+// readWhole reads the rest of the current message, appending it to dst,
+// which holds what an interrupted read had read of it. On an error it
+// returns what it read before: the payload read so far, or nil for a
+// compressed message, which keeps what it gathered itself.
+func (c *Conn) readWhole(ctx context.Context, dst []byte) ([]byte, error) {
+	if c.r.compressed {
+		if err := c.gatherCompressed(ctx); err != nil {
+			return nil, err
+		}
+		return c.inflateMessage(dst)
+	}
+	return c.readFrames(ctx, dst)
 }
 
 // readFrames reads the rest of the current message's payload, appending it

@@ -36,19 +36,7 @@ func TestChromiumHTTP2(t *testing.T) {
 			return
 		}
 		defer c.CloseNow()
-		var buf []byte
-		for {
-			typ, msg, err := c.ReadMessage(context.Background(), buf)
-			if err != nil {
-				ended <- err
-				return
-			}
-			if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
-				ended <- err
-				return
-			}
-			buf = msg
-		}
+		ended <- echoAll(c)
 	})
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
@@ -89,5 +77,21 @@ func TestChromiumHTTP2(t *testing.T) {
 	var ce *websocket.CloseError
 	if err := <-ended; !errors.As(err, &ce) || ce.Code != 4000 || ce.Reason != "bye over h2" {
 		t.Errorf("our server read %v, want 4000 and the reason", err)
+	}
+}
+
+// echoAll sends every message read on c back, until a read or a write
+// fails, and returns that error.
+func echoAll(c *websocket.Conn) error {
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(context.Background(), buf)
+		if err != nil {
+			return err
+		}
+		if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
+			return err
+		}
+		buf = msg
 	}
 }

@@ -45,17 +45,7 @@ func wasmServer(t *testing.T) (srv *httptest.Server, reports <-chan error) {
 			return
 		}
 		defer c.CloseNow()
-		var buf []byte
-		for {
-			typ, msg, err := c.ReadMessage(context.Background(), buf)
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
-				return
-			}
-			buf = msg
-		}
+		echoAll(c)
 	})
 	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))

@@ -86,13 +86,8 @@ func serveOursEvents(ln net.Listener, opts Options) error {
 	defer loop.Close()
 	aopts := oursOptions(opts)
 	return serveConns(ln, func(nc net.Conn) {
-		c, err := websocket.AcceptConn(nc, aopts)
-		if err != nil {
-			return
-		}
-		c.SetReadLimit(ReadLimit)
-		if loop.Serve(c, oursEcho{}) != nil {
-			c.CloseNow()
+		if c, err := websocket.AcceptConn(nc, aopts); err == nil {
+			serveInLoop(loop, c)
 		}
 	})
 }
@@ -107,13 +102,16 @@ func serveOursHTTPEvents(ln net.Listener, opts Options) error {
 	defer loop.Close()
 	aopts := oursOptions(opts)
 	return serveHTTP(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, aopts)
-		if err != nil {
-			return
-		}
-		c.SetReadLimit(ReadLimit)
-		if loop.Serve(c, oursEcho{}) != nil {
-			c.CloseNow()
+		if c, err := websocket.Accept(w, r, aopts); err == nil {
+			serveInLoop(loop, c)
 		}
 	}))
+}
+
+// serveInLoop hands c to loop, to echo.
+func serveInLoop(loop *websocket.EventLoop, c *websocket.Conn) {
+	c.SetReadLimit(ReadLimit)
+	if loop.Serve(c, oursEcho{}) != nil {
+		c.CloseNow()
+	}
 }
