@@ -444,7 +444,7 @@ func (s *served) readNow(p []byte) (int, error) {
 
 func (s *served) readFD(fd uintptr) {
 	for {
-		s.n, s.err = syscall.Read(int(fd), s.p)
+		s.n, s.err = sysRead(fd, s.p)
 		if s.err != syscall.EINTR {
 			return
 		}

@@ -22,7 +22,7 @@ var fileLayers = [][]string{
 	{"doc.go", "frame.go", "mask.go", "mask_amd64.go", "mask_generic.go", "utf8.go", "status.go"},
 	// Plumbing: a lock that can give up, deadlines joined with contexts,
 	// the HTTP syntax the handshakes share.
-	{"sem.go", "deadline.go", "http.go"},
+	{"sem.go", "deadline.go", "http.go", "sysread.go", "sysread_windows.go"},
 	// Reading and writing messages, and compressing them (RFC 7692).
 	{"readbuf.go", "read.go", "write.go", "extension.go", "deflate.go"},
 	// The connection, made of the above.

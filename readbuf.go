@@ -18,6 +18,9 @@ var readBufPool = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 // rawReader returns nc's raw connection when reads can wait for readability
 // without a buffer: a plain TCP (or Unix) connection, not TLS.
 func rawReader(nc net.Conn) syscall.RawConn {
+	if !rawReads {
+		return nil
+	}
 	var sc syscall.Conn
 	switch c := nc.(type) {
 	case *net.TCPConn:
@@ -98,7 +101,7 @@ func (r *readState) rawRead(fd uintptr) bool {
 		r.takeBuffer()
 	}
 	for {
-		r.rawN, r.rawErr = syscall.Read(int(fd), r.buf)
+		r.rawN, r.rawErr = sysRead(fd, r.buf)
 		if r.rawErr != syscall.EINTR {
 			break
 		}
