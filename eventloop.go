@@ -382,7 +382,7 @@ func (s *served) dropLingering() bool {
 func (s *served) serveAlone() {
 	var buf []byte
 	for {
-		typ, msg, err := s.c.readMessage(context.Background(), buf)
+		typ, msg, err := s.c.ReadMessage(loopContext{context.Background()}, buf)
 		if err != nil {
 			s.end(err)
 			return
@@ -407,6 +407,11 @@ func (wouldBlock) Temporary() bool { return true }
 // read semaphore: Close, reading the peer's close frame. When it is done the
 // connection closes, and closeTCP schedules a last run.
 var errReadBusy = errors.New("websocket: the connection is being read")
+
+// loopContext is the context of the reads of the goroutine an EventLoop
+// runs for a connection it cannot watch: ReadMessage accepts no other on a
+// connection the loop serves.
+type loopContext struct{ context.Context }
 
 // errServed is what ReadMessage and NextReader return for a connection an
 // EventLoop serves.
@@ -480,7 +485,12 @@ func (c *Conn) readNext(s *served, buf []byte) (MessageType, []byte, error) {
 		return 0, nil, err
 	}
 	typ := r.typ
-	dst, err := c.readWhole(ctx, dst)
+	var err error
+	if r.compressed {
+		dst, err = c.readCompressed(ctx, dst)
+	} else {
+		dst, err = c.readFrames(ctx, dst)
+	}
 	if err != nil {
 		if r.err == nil && r.active {
 			r.resume = true

@@ -52,7 +52,7 @@ var upward = map[string]struct {
 		"a pong is read by whoever reads, and completes the Ping waiting for it"},
 	"readbuf.go -> eventloop.go": {[]string{"drained", "errWouldBlock", "readNow", "reading"},
 		"an EventLoop's worker reads without waiting"},
-	"read.go -> eventloop.go": {[]string{"errServed", "errWouldBlock"},
+	"read.go -> eventloop.go": {[]string{"errServed", "errWouldBlock", "loopContext"},
 		"a connection an EventLoop serves is read by it alone"},
 	"conn.go -> eventloop.go": {[]string{"rc", "schedule", "served"},
 		"closing a connection an EventLoop serves has the loop call OnClose"},

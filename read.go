@@ -111,12 +111,10 @@ func (r *readState) init(c *Conn, buffered []byte) {
 // or ErrClosed if this side closed it.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	if c.ev.Load() != nil {
-		return 0, nil, errServed
+		if _, ok := ctx.(loopContext); !ok {
+			return 0, nil, errServed
+		}
 	}
-	return c.readMessage(ctx, buf)
-}
-
-func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	r := &c.r
 	stop, err := c.beginRead(ctx)
 	if err != nil {
@@ -134,25 +132,25 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	typ := r.typ
-	dst, err = c.readWhole(ctx, dst)
+	if r.compressed {
+		dst, err = c.readCompressed(ctx, dst)
+	} else {
+		dst, err = c.readFrames(ctx, dst)
+	}
 	if err != nil {
 		return 0, nil, c.interrupted(err, dst)
 	}
 	return typ, dst, nil
 }
 
-// readWhole reads the rest of the current message, appending it to dst,
-// which holds what an interrupted read had read of it. On an error it
-// returns what it read before: the payload read so far, or nil for a
-// compressed message, which keeps what it gathered itself.
-func (c *Conn) readWhole(ctx context.Context, dst []byte) ([]byte, error) {
-	if c.r.compressed {
-		if err := c.gatherCompressed(ctx); err != nil {
-			return nil, err
-		}
-		return c.inflateMessage(dst)
+// readCompressed reads the rest of the current message, compressed,
+// gathering it and then inflating it into dst. Interrupted, it returns nil:
+// the message keeps what it gathered itself.
+func (c *Conn) readCompressed(ctx context.Context, dst []byte) ([]byte, error) {
+	if err := c.gatherCompressed(ctx); err != nil {
+		return nil, err
 	}
-	return c.readFrames(ctx, dst)
+	return c.inflateMessage(dst)
 }
 
 // readFrames reads the rest of the current message's payload, appending it
