@@ -46,6 +46,7 @@ type EventLoop struct {
 	closed bool
 	slots  []*served // the connections being served, by slot
 	free   []int32   // slots free for reuse
+	gen    uint32    // numbers the connections served (see served.gen)
 }
 
 // EventLoopOptions configures an EventLoop.
@@ -131,12 +132,14 @@ func (l *EventLoop) serve(c *Conn, h Handler) error {
 	if c.ev.Load() != nil {
 		return errors.New("websocket: Serve: the connection is already served")
 	}
-	s := &served{c: c, h: h, l: l, gen: gens.Add(1)}
+	s := &served{c: c, h: h, l: l}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return errors.New("websocket: Serve: the event loop is closed")
 	}
+	l.gen++
+	s.gen = l.gen
 	if n := len(l.free); n > 0 {
 		s.slot = l.free[n-1]
 		l.free = l.free[:n-1]
@@ -220,17 +223,13 @@ func (l *EventLoop) worker() {
 	}
 }
 
-// gens numbers the connections served, so that an event reported for a
-// connection that has left its slot is not taken for its successor's.
-var gens atomic.Uint32
-
 // served is a connection an EventLoop serves.
 type served struct {
 	c    *Conn
 	h    Handler
 	l    *EventLoop
 	slot int32
-	gen  uint32
+	gen  uint32 // so that an event for the slot's previous connection is not taken for s's
 
 	// state is idle, running (queued or being read) or again (running,
 	// and more has come since the worker last found nothing to read).
@@ -243,9 +242,7 @@ type served struct {
 	ended      bool // OnClose has been called
 	rc         syscall.RawConn
 	readFunc   func(fd uintptr) // s.readFD, made once
-	p          []byte           // readFD's buffer
-	n          int
-	err        error
+	p          []byte           // readFD's buffer; it reports in c.r.rawN and c.r.rawErr
 }
 
 const (
@@ -425,10 +422,11 @@ func (s *served) readNow(p []byte) (int, error) {
 	if s.drained || len(p) == 0 {
 		return 0, errWouldBlock
 	}
+	r := &s.c.r
 	s.p = p
 	cerr := s.rc.Control(s.readFunc)
-	n, err := s.n, s.err
-	s.p, s.err = nil, nil
+	n, err := r.rawN, r.rawErr
+	s.p, r.rawErr = nil, nil
 	switch {
 	case cerr != nil:
 		return 0, cerr
@@ -449,8 +447,9 @@ func (s *served) readNow(p []byte) (int, error) {
 
 func (s *served) readFD(fd uintptr) {
 	for {
-		s.n, s.err = sysRead(fd, s.p)
-		if s.err != syscall.EINTR {
+		r := &s.c.r
+		r.rawN, r.rawErr = sysRead(fd, s.p)
+		if r.rawErr != syscall.EINTR {
 			return
 		}
 	}

@@ -435,3 +435,35 @@ func TestEventLoopPing(t *testing.T) {
 		t.Fatalf("Ping on a served connection: %v", err)
 	}
 }
+
+// TestEventLoopServeRace has two goroutines hand the same connection to
+// the loop at once: one Serve succeeds, the other fails, and the
+// connection is served once.
+func TestEventLoopServeRace(t *testing.T) {
+	l := newTestLoop(t, 2)
+	results := make(chan error, 2)
+	h := newLoopEcho()
+	s := startServer(t, nil, func(c *Conn) error {
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() { results <- l.Serve(c, h) })
+		}
+		wg.Wait()
+		return <-h.done
+	})
+	c := dialServed(t, s)
+	var ok, failed int
+	for range 2 {
+		if err := <-results; err == nil {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	if ok != 1 || failed != 1 {
+		t.Fatalf("%d Serve calls succeeded and %d failed, want 1 and 1", ok, failed)
+	}
+	echoOnce(t, c, "served once")
+	c.Close(StatusNormalClosure, "")
+	wantCloseError(t, s.result(t), StatusNormalClosure, "")
+}
