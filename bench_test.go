@@ -386,10 +386,10 @@ func TestSteadyStateAllocs(t *testing.T) {
 				if bad > 0 || nc.n < int64(runs+1)*int64(size) {
 					t.Fatalf("%d calls failed; wrote %d bytes, want at least %d", bad, nc.n, int64(runs+1)*int64(size))
 				}
-				// One allocation per slab of writers, and perhaps one for a
-				// slab begun in the warm-up.
-				if total := allocs * runs; total > runs/slabSize+1 && !poolsDropItems() {
-					t.Errorf("NextWriter+Write+Close: %v allocations in %d messages, want at most %d (a slab of writers each %d)", total, runs, runs/slabSize+1, slabSize)
+				// One allocation per chunk of handles, and perhaps one for a
+				// chunk begun in the warm-up.
+				if total := allocs * runs; total > float64(runs/chunkHandles+1) && !poolsDropItems() {
+					t.Errorf("NextWriter+Write+Close: %v allocations in %d messages, want at most %d (a chunk of handles each %d)", total, runs, runs/chunkHandles+1, chunkHandles)
 				}
 			})
 
@@ -409,15 +409,18 @@ func TestSteadyStateAllocs(t *testing.T) {
 				if bad > 0 || !bytes.Equal(buf, payload) {
 					t.Fatalf("%d reads failed or read the wrong bytes", bad)
 				}
-				// One allocation per slab of readers, and perhaps one for a
-				// slab begun in the warm-up.
-				if total := allocs * runs; total > runs/slabSize+1 && !poolsDropItems() {
-					t.Errorf("NextReader+io.ReadFull: %v allocations in %d messages, want at most %d (a slab of readers each %d)", total, runs, runs/slabSize+1, slabSize)
+				// One allocation per chunk of handles, and perhaps one for a
+				// chunk begun in the warm-up.
+				if total := allocs * runs; total > float64(runs/chunkHandles+1) && !poolsDropItems() {
+					t.Errorf("NextReader+io.ReadFull: %v allocations in %d messages, want at most %d (a chunk of handles each %d)", total, runs, runs/chunkHandles+1, chunkHandles)
 				}
 			})
 		}
 	}
 }
+
+// chunkHandles is the number of handles a handleChunk holds.
+const chunkHandles = len(handleChunk{}.handles)
 
 // mallocsPerRun is testing.AllocsPerRun without its rounding down to a
 // whole number: the allocations f makes on average, after warm-up calls.

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	crand "crypto/rand"
 	"math"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // A Conn is a WebSocket connection, made by Accept on the server or by Dial
@@ -233,23 +235,50 @@ func (c *Conn) lostErr(err error) error {
 	return &CloseError{Code: StatusAbnormalClosure, Err: err}
 }
 
-// slab hands out the handles of NextReader or NextWriter, which are never
-// reused, so that one kept past its message stays stale: slabSize at a
-// time, for one allocation per slabSize messages instead of one each.
-type slab[T any] struct {
-	s    *[slabSize]T
-	used int
+// handleChunk holds the handles of 39 messages, from NextReader or
+// NextWriter: each is one byte, its index here and a bit, handleDone, that
+// its message's end sets. Handles are never reused, so that one kept past
+// its message stays stale, and cost one allocation of 64 bytes per 39
+// messages. A chunk of readers also holds their context, the same for all
+// of them: NextReader begins a new chunk when its context is another.
+type handleChunk struct {
+	c       *Conn
+	ctx     context.Context
+	used    uint8
+	handles [39]uint8
 }
 
-const slabSize = 8
+// handleDone is the bit of a handle that its message's end sets: a writer's
+// Close, or the io.EOF of a reader.
+const handleDone = 0x80
 
-func (s *slab[T]) take() *T {
-	if s.s == nil || s.used == slabSize {
-		s.s = new([slabSize]T)
-		s.used = 0
+// takeHandle returns the next handle of the chunk at *p, which it replaces
+// by a new one for c when it is full or holds another context than ctx.
+func takeHandle(p **handleChunk, c *Conn, ctx context.Context) *uint8 {
+	k := *p
+	if k == nil || int(k.used) == len(k.handles) || !sameContext(k.ctx, ctx) {
+		k = &handleChunk{c: c, ctx: ctx}
+		*p = k
 	}
-	s.used++
-	return &s.s[s.used-1]
+	h := &k.handles[k.used]
+	*h = k.used
+	k.used++
+	return h
+}
+
+// chunkOf finds the chunk of the handle at h, h's index before h.
+func chunkOf(h *uint8) *handleChunk {
+	k := int(*h &^ handleDone)
+	start := unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(handleChunk{}.handles))-k)
+	return (*handleChunk)(start)
+}
+
+// sameContext reports whether a and b are certainly the same context: the
+// same dynamic type and the same data word. Unlike ==, it cannot panic on a
+// context type that is not comparable; two equal contexts it misses only
+// cost a new chunk.
+func sameContext(a, b context.Context) bool {
+	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&a)) == *(*[2]unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // cryptoRand fills b from the operating system's secure random source.

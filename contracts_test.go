@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // Tests of the API's contracts in the states and at the limits where the
@@ -218,43 +217,6 @@ func TestWriterAfterClose(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestWritersStayStale checks that the handles of many messages, kept,
-// stay stale while later ones are live, across the chunks handles come
-// from, and that a chunk is the 64 bytes its comment says.
-func TestWritersStayStale(t *testing.T) {
-	if n := unsafe.Sizeof(handleChunk{}); n != 64 {
-		t.Fatalf("a handleChunk is %d bytes, want 64", n)
-	}
-	srv, cli := wsPair(t, nil, nil)
-	ctx := context.Background()
-	const messages = 3*55 + 7
-	var old []io.WriteCloser
-	for i := range messages {
-		w, err := cli.NextWriter(ctx, MessageBinary)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, o := range old {
-			if _, err := o.Write([]byte("stale")); err == nil {
-				t.Fatalf("message %d: the writer of message %d wrote", i, k)
-			}
-			if err := o.Close(); err == nil {
-				t.Fatalf("message %d: the writer of message %d closed", i, k)
-			}
-		}
-		if _, err := fmt.Fprint(w, i); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		old = append(old, w)
-		if _, got, err := srv.ReadMessage(ctx, nil); err != nil || string(got) != fmt.Sprint(i) {
-			t.Fatalf("read %q, %v; want %d", got, err, i)
-		}
 	}
 }
 

@@ -472,7 +472,7 @@ func (c *Conn) readNext(s *served, buf []byte) (MessageType, []byte, error) {
 	}
 	s.reading = true
 	defer func() { s.reading = false }()
-	r.gen++ // a reader from NextReader is over
+	r.live = nil // a reader from NextReader is over
 	ctx := context.Background()
 
 	dst, owned := buf[:0], false

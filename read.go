@@ -73,8 +73,8 @@ type readState struct {
 	pongDue bool  // a pong could not be sent yet
 	pongLen uint8 // the pending pong's payload is ctrl[:pongLen]
 
-	gen  uint64 // numbers the readers NextReader returns: the latest may read
-	slab slab[readerHandle]
+	live   *readerHandle // the reader NextReader returned last, until the next read begins
+	rchunk *handleChunk  // where the next readers come from
 
 	// A compressed message is gathered whole in zbuf, then inflated by zr;
 	// zout counts the bytes inflated.
@@ -121,7 +121,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	defer c.endRead(stop)
-	r.gen++ // a reader from NextReader is over
+	r.live = nil // a reader from NextReader is over
 
 	dst := buf[:0]
 	if r.resume {
@@ -265,7 +265,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.endRead(stop)
-	r.gen++
+	r.live = nil
 	if r.resume {
 		r.resume = false
 	} else if err := c.startMessage(ctx); err != nil {
@@ -276,9 +276,8 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 			return 0, nil, err
 		}
 	}
-	h := r.slab.take()
-	h.c, h.ctx, h.gen = c, ctx, r.gen
-	return r.typ, h, nil
+	r.live = (*readerHandle)(takeHandle(&r.rchunk, c, ctx))
+	return r.typ, r.live, nil
 }
 
 // startMessage discards what is left of a message abandoned by its reader
@@ -332,34 +331,30 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 	return nil
 }
 
-// readerHandle is the io.Reader NextReader returns. Each NextReader makes
-// a new one, numbered gen; one kept past its message fails instead of
-// reading the next.
-type readerHandle struct {
-	c   *Conn
-	ctx context.Context
-	gen uint64
-	eof bool // Read has returned io.EOF
-}
+// readerHandle is the io.Reader NextReader returns, a byte of a
+// handleChunk. Each NextReader takes a new one; one kept past its message
+// fails instead of reading the next.
+type readerHandle uint8
 
 var errReaderStale = errors.New("websocket: read from a message reader whose message was discarded by a later read")
 
 func (h *readerHandle) Read(p []byte) (n int, err error) {
-	if h.eof {
+	if *h&handleDone != 0 {
 		return 0, io.EOF // for good, whatever follows
 	}
-	c := h.c
+	k := chunkOf((*uint8)(h))
+	c := k.c
 	r := &c.r
-	if err := r.sem.lock(h.ctx, c.closed); err != nil {
+	if err := r.sem.lock(k.ctx, c.closed); err != nil {
 		return 0, err
 	}
 	defer r.sem.unlock()
-	if h.gen != r.gen {
+	if r.live != h {
 		return 0, errReaderStale
 	}
-	n, err = c.readMessagePart(h.ctx, p)
+	n, err = c.readMessagePart(k.ctx, p)
 	if err == io.EOF {
-		h.eof = true
+		*h |= handleDone
 	}
 	return n, err
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"unsafe"
 )
 
 // writeBufSize is the payload capacity of a write buffer: the most a frame
@@ -97,46 +96,22 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 		return nil, err
 	}
 	c.startWriter(ctx, typ, c.compressing())
-	if c.wchunk == nil || int(c.wchunk.used) == len(c.wchunk.handles) {
-		c.wchunk = &handleChunk{c: c}
-	}
-	k := c.wchunk.used
-	h := &c.wchunk.handles[k]
-	*h = writerHandle(k)
-	c.wchunk.used++
-	return h, nil
+	return (*writerHandle)(takeHandle(&c.wchunk, c, nil)), nil
 }
 
 // writerHandle is the writer NextWriter returns: c.writer, until the
 // handle's Close. Each message has a handle of its own, never reused, so that
 // one used after its Close fails instead of writing into another message. A
-// handle is one byte of a handleChunk: its index there, which leads to the
-// connection, and a bit set by Close. Handles so cost one allocation of 64
-// bytes per 55 messages, and the check that a handle is live reads only the
-// handle: a stale one, even used from another goroutine, touches nothing the
-// live message uses.
+// handle is one byte of a handleChunk, and the check that it is live reads
+// only that byte: a stale one, even used from another goroutine, touches
+// nothing the live message uses.
 type writerHandle uint8
 
-// handleClosed is the bit of a writerHandle that its Close sets.
-const handleClosed writerHandle = 0x80
-
-// handleChunk holds the writerHandles of 55 messages, and their connection.
-type handleChunk struct {
-	c       *Conn
-	used    uint8
-	handles [55]writerHandle
-}
-
-// conn finds h's connection at the start of h's chunk, h's index before h.
-func (h *writerHandle) conn() *Conn {
-	k := int(*h &^ handleClosed)
-	start := unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(handleChunk{}.handles))-k)
-	return (*handleChunk)(start).c
-}
+func (h *writerHandle) conn() *Conn { return chunkOf((*uint8)(h)).c }
 
 // Write adds p to the message, sending frames as they fill.
 func (h *writerHandle) Write(p []byte) (int, error) {
-	if *h&handleClosed != 0 {
+	if *h&handleDone != 0 {
 		return 0, errWriterClosed
 	}
 	w := &h.conn().writer
@@ -152,10 +127,10 @@ func (h *writerHandle) Write(p []byte) (int, error) {
 // Close sends what is buffered as the message's final frame, and lets the
 // next message go.
 func (h *writerHandle) Close() error {
-	if *h&handleClosed != 0 {
+	if *h&handleDone != 0 {
 		return errWriterClosed
 	}
-	*h |= handleClosed // before the next message may begin
+	*h |= handleDone // before the next message may begin
 	w := &h.conn().writer
 	if w.fw != nil {
 		return w.closeCompressed()
