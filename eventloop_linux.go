@@ -2,15 +2,18 @@ package websocket
 
 import (
 	"os"
-	"sync"
 	"syscall"
 )
 
-// epoll waits for sockets to become readable, for an EventLoop.
+// epoll waits for sockets to become readable, for an EventLoop. Its own
+// descriptor is in Go's poller: run waits there, as a goroutine reading a
+// socket does, and asks epoll only for what is ready, so that no thread
+// sits blocked in epoll_wait and the runtime wakes once per batch of
+// events, not twice.
 type epoll struct {
-	fd     int
-	wake   [2]int // a pipe: writing to wake[1] ends run
-	closed sync.Once
+	fd   int
+	file *os.File // fd, as Go's poller knows it
+	rc   syscall.RawConn
 }
 
 func newEpoll() (*epoll, error) {
@@ -18,15 +21,15 @@ func newEpoll() (*epoll, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	p := &epoll{fd: fd}
-	if err := syscall.Pipe2(p.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+	// Non-blocking, os.NewFile puts it in Go's poller.
+	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
-		return nil, os.NewSyscallError("pipe2", err)
+		return nil, os.NewSyscallError("fcntl", err)
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: -1, Pad: -1}
-	if err := syscall.EpollCtl(fd, syscall.EPOLL_CTL_ADD, p.wake[0], &ev); err != nil {
-		p.closeFDs()
-		return nil, os.NewSyscallError("epoll_ctl", err)
+	p := &epoll{fd: fd, file: os.NewFile(uintptr(fd), "epoll")}
+	if p.rc, err = p.file.SyscallConn(); err != nil {
+		p.file.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -48,33 +51,29 @@ func (p *epoll) watch(fd int, key uint64) error {
 // close.
 func (p *epoll) run(ready func(key uint64)) {
 	var events [256]syscall.EpollEvent
-	for {
-		n, err := syscall.EpollWait(p.fd, events[:], -1)
-		if err == syscall.EINTR {
-			continue
+	n := 0
+	collect := func(fd uintptr) bool {
+		for {
+			var err error
+			n, err = syscall.EpollWait(int(fd), events[:], 0)
+			if err != syscall.EINTR {
+				// Nothing ready (or an error, which epoll_wait on our own
+				// descriptor does not give): wait for Go's poller.
+				return n > 0
+			}
 		}
-		if err != nil {
-			return
+	}
+	for {
+		if err := p.rc.Read(collect); err != nil {
+			return // closed
 		}
 		for _, ev := range events[:n] {
-			if ev.Fd == -1 && ev.Pad == -1 {
-				p.closeFDs()
-				return
-			}
 			ready(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32)
 		}
 	}
 }
 
-// close ends run, which then closes the descriptors.
+// close ends run and closes the descriptor.
 func (p *epoll) close() {
-	syscall.Write(p.wake[1], []byte{0})
-}
-
-func (p *epoll) closeFDs() {
-	p.closed.Do(func() {
-		syscall.Close(p.fd)
-		syscall.Close(p.wake[0])
-		syscall.Close(p.wake[1])
-	})
+	p.file.Close()
 }
