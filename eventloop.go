@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // An EventLoop reads many connections with a few goroutines, for servers
@@ -47,6 +48,9 @@ type EventLoop struct {
 	slots  []*served // the connections being served, by slot
 	free   []int32   // slots free for reuse
 	gen    uint32    // numbers the connections served (see served.gen)
+
+	spareMu sync.Mutex
+	spare   [][]byte // buffers for workers that gave theirs to a connection (see readNext)
 }
 
 // EventLoopOptions configures an EventLoop.
@@ -217,7 +221,7 @@ func (l *EventLoop) worker() {
 	var buf []byte // the message being read, reused from one to the next
 	for s := range l.work {
 		buf = s.run(buf)
-		if cap(buf) > 1<<20 {
+		if cap(buf) > maxWorkerBuf {
 			buf = nil
 		}
 	}
@@ -306,11 +310,13 @@ func (s *served) run(buf []byte) []byte {
 			s.enqueue() // still running: the others go first
 			return buf
 		}
-		typ, msg, err := s.c.readNext(s, buf)
+		typ, msg, owned, err := s.c.readNext(s, &buf)
 		switch err {
 		case nil:
 			s.h.OnMessage(s.c, typ, msg)
-			if cap(msg) <= 1<<20 {
+			if owned {
+				buf = s.l.keepLarger(buf, msg)
+			} else if cap(msg) <= maxWorkerBuf {
 				buf = msg[:0]
 			}
 			continue
@@ -458,33 +464,37 @@ func (s *served) readFD(fd uintptr) {
 // readNext reads, for an EventLoop's worker, what has arrived of the next
 // message without waiting for more: it returns the message once whole, or
 // errWouldBlock, keeping what it read for the next call. The message is
-// read into buf's storage, as ReadMessage does, until it is interrupted;
-// then it moves to storage of its own, kept with the connection.
-func (c *Conn) readNext(s *served, buf []byte) (MessageType, []byte, error) {
+// read into the worker's buffer *buf, as ReadMessage reads into its buf,
+// until it is interrupted; then the connection keeps it in storage of its
+// own, and the message, once whole, is owned: the worker may keep its
+// storage (keepLarger). The storage a message keeps is the worker's buffer
+// itself when the message needs most of it (the worker then takes a spare
+// one), so that a large message arriving in many pieces is neither copied
+// nor grown again; otherwise a copy of what was read.
+func (c *Conn) readNext(s *served, buf *[]byte) (typ MessageType, msg []byte, owned bool, err error) {
 	r := &c.r
 	if !r.sem.tryLock() {
-		return 0, nil, errReadBusy
+		return 0, nil, false, errReadBusy
 	}
 	defer r.sem.unlock()
 	defer r.releaseBuffer()
 	if r.err != nil {
-		return 0, nil, r.err
+		return 0, nil, false, r.err
 	}
 	s.reading = true
 	defer func() { s.reading = false }()
 	r.live = nil // a reader from NextReader is over
 	ctx := context.Background()
 
-	dst, owned := buf[:0], false
+	dst := (*buf)[:0]
 	if r.resume {
 		r.resume = false
 		dst, owned = r.partial, true
 		r.partial = nil
 	} else if err := c.startMessage(ctx); err != nil {
-		return 0, nil, err
+		return 0, nil, false, err
 	}
-	typ := r.typ
-	var err error
+	typ = r.typ
 	if r.compressed {
 		dst, err = c.readCompressed(ctx, dst)
 	} else {
@@ -493,13 +503,64 @@ func (c *Conn) readNext(s *served, buf []byte) (MessageType, []byte, error) {
 	if err != nil {
 		if r.err == nil && r.active {
 			r.resume = true
-			if owned {
+			mine := cap(dst) > 0 && unsafe.SliceData(dst) == unsafe.SliceData(*buf)
+			switch {
+			case owned || (len(dst) > 0 && !mine):
+				r.partial = dst // storage of the message's own
+			case len(dst) == 0:
+			case cap(dst) >= handOverMin && int64(len(dst))+r.remain >= int64(cap(dst)/2):
 				r.partial = dst
-			} else if len(dst) > 0 {
+				*buf = s.l.takeSpare()
+			default:
 				r.partial = append([]byte(nil), dst...)
 			}
 		}
-		return 0, nil, err
+		return 0, nil, false, err
 	}
-	return typ, dst, nil
+	return typ, dst, owned || !(cap(dst) > 0 && unsafe.SliceData(dst) == unsafe.SliceData(*buf)), nil
+}
+
+// maxWorkerBuf bounds the buffer a worker keeps from one message to the
+// next, and handOverMin is the smallest a worker gives to a connection
+// whose message it has begun (see readNext): below, copying is cheap.
+const (
+	maxWorkerBuf = 1 << 20
+	handOverMin  = 64 << 10
+	maxSpare     = 4 // spare buffers an EventLoop keeps for its workers
+)
+
+// takeSpare returns a buffer for a worker that gave its own to a
+// connection, or nil.
+func (l *EventLoop) takeSpare() []byte {
+	l.spareMu.Lock()
+	defer l.spareMu.Unlock()
+	n := len(l.spare)
+	if n == 0 {
+		return nil
+	}
+	b := l.spare[n-1]
+	l.spare[n-1] = nil
+	l.spare = l.spare[:n-1]
+	return b
+}
+
+// keepLarger returns the buffer a worker keeps after an owned message,
+// whose handler has returned: the larger of its own and the message's
+// storage. The other becomes a spare, if it is worth keeping and there is
+// room.
+func (l *EventLoop) keepLarger(buf, msg []byte) []byte {
+	if cap(msg) > maxWorkerBuf {
+		msg = nil
+	}
+	if cap(msg) > cap(buf) {
+		buf, msg = msg[:0], buf
+	}
+	if cap(msg) >= handOverMin {
+		l.spareMu.Lock()
+		if len(l.spare) < maxSpare {
+			l.spare = append(l.spare, msg[:0])
+		}
+		l.spareMu.Unlock()
+	}
+	return buf
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -466,4 +467,36 @@ func TestEventLoopServeRace(t *testing.T) {
 	echoOnce(t, c, "served once")
 	c.Close(StatusNormalClosure, "")
 	wantCloseError(t, s.result(t), StatusNormalClosure, "")
+}
+
+// TestEventLoopLargeInPieces checks large messages that arrive in many
+// pieces on several connections at once, with fewer workers: a worker
+// gives its buffer to a connection whose message needs most of it and
+// takes a spare, and buffers move between workers and connections as
+// messages complete. Every echo must come back whole and unmixed.
+func TestEventLoopLargeInPieces(t *testing.T) {
+	l := newTestLoop(t, 2)
+	sizes := []int{100 << 10, 300 << 10, 1 << 20, 70 << 10, 200 << 10, 1<<20 - 1, 65 << 10}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		s := startServer(t, nil, serveWith(l, nil))
+		c := dialServed(t, s)
+		wg.Go(func() {
+			ctx := context.Background()
+			for j, n := range sizes {
+				msg := make([]byte, n)
+				rand.NewChaCha8([32]byte{byte(i), byte(j)}).Read(msg)
+				if err := writePieces(ctx, c, MessageBinary, msg, 16<<10); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, got, err := c.ReadMessage(ctx, nil); err != nil || !bytes.Equal(got, msg) {
+					t.Errorf("conn %d message %d of %d bytes: %d bytes back, %v", i, j, n, len(got), err)
+					return
+				}
+			}
+			c.Close(StatusNormalClosure, "")
+		})
+	}
+	wg.Wait()
 }

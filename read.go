@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -165,7 +164,7 @@ func (c *Conn) readFrames(ctx context.Context, dst []byte) ([]byte, error) {
 			continue
 		}
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, int(c.growth(len(dst))))
+			dst = grow(dst, int(c.growth(len(dst))))
 		}
 		n, err := c.readPayload(ctx, dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -174,6 +173,14 @@ func (c *Conn) readFrames(ctx context.Context, dst []byte) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// grow returns dst with room for exactly g more bytes. (slices.Grow rounds
+// up as append does: a 1 MiB message grown by doubling ended in 1.18 MB.)
+func grow(dst []byte, g int) []byte {
+	b := make([]byte, len(dst), len(dst)+g)
+	copy(b, dst)
+	return b
 }
 
 // growth is how much room to add to a message's buffer holding n bytes,
