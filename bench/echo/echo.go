@@ -18,10 +18,11 @@ import (
 // (AcceptConn).
 var Libs = []string{"ours", "gorilla", "coder", "gobwas", "gws"}
 
-// Servers names every server Serve runs: Libs, then "ours-http", and our
+// Servers names every server Serve runs: Libs, then "ours-http", our
 // package with an EventLoop reading the connections, behind its own accept
-// loop ("ours-events") or net/http's ("ours-http-events").
-var Servers = append(Libs[:len(Libs):len(Libs)], "ours-http", "ours-events", "ours-http-events")
+// loop ("ours-events") or net/http's ("ours-http-events"), and nbio, the
+// event-loop library the EventLoop is measured against.
+var Servers = append(Libs[:len(Libs):len(Libs)], "ours-http", "ours-events", "ours-http-events", "nbio")
 
 // ReadLimit is the largest message every server accepts, set explicitly
 // where a library's default is lower (or absent).
@@ -55,6 +56,8 @@ func Serve(ln net.Listener, lib string, opts Options) error {
 		return serveGobwas(ln, opts)
 	case "gws":
 		return serveGWS(ln, opts)
+	case "nbio":
+		return serveNbio(ln, opts)
 	}
 	return fmt.Errorf("echo: unknown library %q (have %v)", lib, Libs)
 }

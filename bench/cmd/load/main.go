@@ -21,6 +21,15 @@
 //
 //	load -addr 127.0.0.1:9001 -idle 10000 -pid 1234
 //	conns=... rss_before_kib=... rss_after_kib=... kib_per_conn=... kib_per_conn_gc=...
+//
+// Latency under a hostile peer: -hostile flood or -hostile trickle has
+// C connections each echo a message every -interval and prints the
+// quantiles of their round trips, while one more connection floods the
+// server with messages of -flood-size bytes or trickles one, a byte a
+// millisecond (-hostile none: no such connection, for comparison):
+//
+//	load -addr 127.0.0.1:9001 -conns 63 -size 16 -hostile flood -interval 10ms
+//	rtts=... p50_us=... p99_us=... max_us=...
 package main
 
 import (
@@ -46,6 +55,9 @@ func main() {
 	clkTck := flag.Int("clk-tck", 100, "clock ticks per second (getconf CLK_TCK)")
 	idle := flag.Int("idle", 0, "open this many idle connections and measure the server's memory instead")
 	settle := flag.Duration("settle", time.Second, "with -idle, how long to wait before each measurement")
+	hostile := flag.String("hostile", "", "measure round trips while one connection misbehaves: flood, trickle, or none")
+	interval := flag.Duration("interval", 10*time.Millisecond, "with -hostile, the pause between a connection's echoes")
+	floodSize := flag.Int("flood-size", 64<<10, "with -hostile, the size of the hostile connection's messages")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -63,6 +75,22 @@ func main() {
 		}
 		fmt.Printf("conns=%d rss_before_kib=%d rss_after_kib=%d rss_after_gc_kib=%d kib_per_conn=%.2f kib_per_conn_gc=%.2f\n",
 			r.Conns, r.Before, r.After, r.AfterFree, r.PerConn(), r.PerConnFreed())
+		return
+	}
+	if *hostile != "" {
+		h := *hostile
+		if h == "none" {
+			h = ""
+		}
+		r, err := load.Latency(ctx, load.LatencyConfig{
+			Addr: *addr, Conns: *conns, Size: *size, Interval: *interval, Hostile: h, FloodSize: *floodSize,
+			Warmup: *warmup, Duration: *duration,
+		})
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("rtts=%d p50_us=%d p99_us=%d max_us=%d\n", len(r.RTTs),
+			r.Quantile(0.5).Microseconds(), r.Quantile(0.99).Microseconds(), r.Quantile(1).Microseconds())
 		return
 	}
 	r, err := load.Run(ctx, load.Config{
