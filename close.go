@@ -100,6 +100,31 @@ func (c *Conn) sendClose(code StatusCode, reason string, deadline time.Time) err
 	return nil
 }
 
+// peerCloseRead records the peer's close frame, and wakes a Close waiting
+// for it.
+func (c *Conn) peerCloseRead(code StatusCode, reason string) {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	c.peerClose.Store(&CloseError{Code: code, Reason: reason})
+	if c.closeRcvd != nil {
+		close(c.closeRcvd)
+	}
+}
+
+// peerCloseChan returns a channel closed once the peer's close frame has
+// been read. It is made on demand: most connections never wait for it.
+func (c *Conn) peerCloseChan() <-chan struct{} {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closeRcvd == nil {
+		c.closeRcvd = make(chan struct{})
+		if c.peerClose.Load() != nil {
+			close(c.closeRcvd)
+		}
+	}
+	return c.closeRcvd
+}
+
 var errCloseTimeout = errors.New("websocket: timed out waiting for the peer's close frame")
 
 // awaitPeerClose waits, after this side has sent its close frame, for the
@@ -109,7 +134,7 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	var readErr error
-	if c.r.sem.lockUnless(c.closeRcvd, c.closed, timer.C) {
+	if c.r.sem.lockUnless(c.peerCloseChan(), c.closed, timer.C) {
 		readErr = c.drainUntilClose(deadline)
 		if c.r.err == nil {
 			// The drain stopped short of the peer's close frame, perhaps
@@ -119,9 +144,7 @@ func (c *Conn) awaitPeerClose(deadline time.Time) error {
 		}
 		c.r.sem.unlock()
 	}
-	select {
-	case <-c.closeRcvd:
-	default:
+	if c.peerClose.Load() == nil {
 		if c.isClosed() {
 			return ErrClosed
 		}
@@ -151,12 +174,10 @@ func (c *Conn) closeReceived(p []byte) error {
 		// The peer has sent its close frame, malformed as it is: failing
 		// the connection must not wait for another.
 		pe := err.(*ProtocolError)
-		c.peerClose = CloseError{Code: pe.Code, Reason: pe.Msg}
-		close(c.closeRcvd)
+		c.peerCloseRead(pe.Code, pe.Msg)
 		return c.fail(pe.Code, "%s", pe.Msg)
 	}
-	c.peerClose = CloseError{Code: code, Reason: reason}
-	close(c.closeRcvd)
+	c.peerCloseRead(code, reason)
 	ce := &CloseError{Code: code, Reason: reason}
 	c.r.err = ce
 	c.r.active = false
@@ -232,10 +253,8 @@ func (c *Conn) closeWrite() {
 // caller holds the read semaphore.
 func (c *Conn) drainUntilClose(deadline time.Time) error {
 	r := &c.r
-	select {
-	case <-c.closeRcvd:
+	if c.peerClose.Load() != nil {
 		return nil
-	default:
 	}
 	c.nc.SetReadDeadline(deadline)
 	if err := r.skip(r.remain); err != nil {
@@ -267,8 +286,7 @@ func (c *Conn) drainUntilClose(deadline time.Time) error {
 		if err := r.fill(int(h.Length)); err != nil {
 			return err
 		}
-		p := r.ctrl[:h.Length]
-		copy(p, r.buf[r.r:])
+		p := r.buf[r.r : r.r+int(h.Length)]
 		r.r += len(p)
 		if h.Masked {
 			Mask(h.Mask, 0, p)
@@ -277,8 +295,7 @@ func (c *Conn) drainUntilClose(deadline time.Time) error {
 		if err != nil {
 			return err
 		}
-		c.peerClose = CloseError{Code: code, Reason: reason}
-		close(c.closeRcvd)
+		c.peerCloseRead(code, reason)
 		if r.err == nil {
 			r.err = &CloseError{Code: code, Reason: reason}
 		}

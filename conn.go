@@ -62,10 +62,10 @@ type Conn struct {
 
 	// Closing.
 	closeMu   sync.Mutex
-	closing   bool          // someone has begun the closing handshake
-	closeRcvd chan struct{} // closed once the peer's close frame has been read
-	peerClose CloseError    // the peer's close frame, set before closeRcvd is closed
-	closed    chan struct{} // closed once the TCP connection is closed
+	closing   bool                       // someone has begun the closing handshake
+	peerClose atomic.Pointer[CloseError] // the peer's close frame, once read
+	closeRcvd chan struct{}              // made by the first awaitPeerClose, closed once peerClose is set; guarded by closeMu
+	closed    chan struct{}              // closed once the TCP connection is closed
 	closeOnce sync.Once
 	lost      *CloseError // why KeepAlive gave up, set before closed is closed
 
@@ -82,11 +82,10 @@ func newConn(nc net.Conn, client bool, subprotocol string, buffered []byte) *Con
 		nc:          nc,
 		client:      client,
 		subprotocol: subprotocol,
-		closeRcvd:   make(chan struct{}),
 		closed:      make(chan struct{}),
 	}
 	c.closeTimeout.Store(int64(DefaultCloseTimeout))
-	c.wdl.set = nc.SetWriteDeadline
+	c.wdl.nc, c.wdl.write = nc, true
 	c.r.init(c, buffered)
 	c.writer.c = c
 	if client {
@@ -221,11 +220,9 @@ func (c *Conn) isClosed() bool {
 // on the stream's reader) is only the echo of that close.
 func (c *Conn) lostErr(err error) error {
 	if c.isClosed() {
-		select {
-		case <-c.closeRcvd:
-			pc := c.peerClose
-			return &pc
-		default:
+		if pc := c.peerClose.Load(); pc != nil {
+			cp := *pc
+			return &cp
 		}
 		if c.lost != nil {
 			return c.lost

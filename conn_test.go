@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestFramingViolations sends frames that section 5 forbids and checks that
@@ -632,4 +635,45 @@ func TestServerFrameNotMasked(t *testing.T) {
 	p := s.dialRaw(t)
 	p.send(true, OpText, []byte(strings.Repeat("z", 3000)))
 	p.expectMessage(OpText, []byte(strings.Repeat("z", 3000))) // readFrame checks the mask bit
+}
+
+// TestConnMemory holds the memory of a connection to what docs/performance.md
+// says an idle connection costs: a Conn within the 896-byte size class, and
+// newConn on a TCP connection making the Conn and its closed channel, the
+// RawConn and the read function for raw reads, and nothing else (the
+// peer's close frame, its channel and the pong buffer are made when used).
+func TestConnMemory(t *testing.T) {
+	if n := unsafe.Sizeof(Conn{}); n > 896 {
+		t.Errorf("a Conn is %d bytes, want at most 896 (a size class of its own)", n)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const n = 200
+	keep := make([]*Conn, n)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	for i := range keep {
+		keep[i] = newConn(nc, false, "", nil)
+	}
+	runtime.ReadMemStats(&m1)
+	allocs, size := (m1.Mallocs-m0.Mallocs)/n, (m1.TotalAlloc-m0.TotalAlloc)/n
+	if allocs > 4 || size > 1040 {
+		t.Errorf("newConn: %d allocations, %d bytes; want at most 4 and 1040", allocs, size)
+	}
+	runtime.KeepAlive(keep)
 }

@@ -17,13 +17,23 @@ var aLongTimeAgo = time.Unix(1, 0)
 // in progress. A call's context is enforced through the same deadline, so a
 // cancelled call leaves the connection as usable as an expired deadline does.
 type ioDeadline struct {
-	set func(time.Time) error // the net.Conn's SetReadDeadline or SetWriteDeadline
+	nc    net.Conn
+	write bool // the deadline is nc's write deadline, else its read deadline
 
 	mu      sync.Mutex
 	user    time.Time // set by the user; zero for none
 	ctx     time.Time // the call's context deadline, while it overrides user
 	gen     uint64    // counts calls, so that a late cancellation is ignored
 	expired bool      // the call's context ended and the deadline is in the past
+}
+
+// set sets the net.Conn's deadline. (A method value of the net.Conn's
+// setter in a field would cost two allocations a connection.)
+func (d *ioDeadline) set(t time.Time) error {
+	if d.write {
+		return d.nc.SetWriteDeadline(t)
+	}
+	return d.nc.SetReadDeadline(t)
 }
 
 // setUser records the user's deadline and applies it unless a call's

@@ -38,9 +38,14 @@ type compression struct {
 	readNoContext bool
 	received      history // the end of the inflated stream, for context takeover
 
-	// chunks holds the compressed message being read when it takes more
-	// than one chunk (see gatherChunks): the first is r.zbuf.
+	// A compressed message being read is gathered whole in zbuf, or in
+	// chunks when it takes more than one (see gatherChunks; the first is
+	// then zbuf), and then inflated by zr; zout counts the bytes inflated.
+	// All are guarded by the read semaphore.
+	zbuf   []byte
 	chunks [][]byte
+	zr     *flate.Reader
+	zout   int64
 }
 
 func newCompression(p deflateParams, o *CompressionOptions, client bool) *compression {
@@ -257,7 +262,7 @@ var inflateBlocks = sync.Pool{New: func() any { return new([inflateBlock]byte) }
 var inflaters = sync.Pool{New: func() any { return flate.NewReader(nil, nil) }}
 
 // A compressed message is gathered whole before it is inflated. It starts
-// in r.zbuf, which grows by copying, as a small message's buffer does, up to
+// in zbuf, which grows by copying, as a small message's buffer does, up to
 // inflateBlock, and is kept for the next message when the message fit in
 // it. Beyond that it goes into further chunks (c.deflate.chunks), which are
 // filled and never copied; those of a block's size come from the pool of
@@ -271,7 +276,7 @@ var inflaters = sync.Pool{New: func() any { return flate.NewReader(nil, nil) }}
 // with room for the tail that section 7.2.2 puts back, and of the blocks
 // small frames share only the last may be left partly empty.
 
-// gatherChunks reads the rest of the current compressed message into r.zbuf
+// gatherChunks reads the rest of the current compressed message into zbuf
 // and c.deflate.chunks. Interrupted, it leaves what it read there for the
 // next read to go on.
 func (c *Conn) gatherChunks(ctx context.Context) error {
@@ -283,7 +288,7 @@ func (c *Conn) gatherChunks(ctx context.Context) error {
 			}
 			continue
 		}
-		chunk := &r.zbuf
+		chunk := &c.deflate.zbuf
 		if n := len(c.deflate.chunks); n > 0 {
 			chunk = &c.deflate.chunks[n-1]
 		}
@@ -300,19 +305,19 @@ func (c *Conn) gatherChunks(ctx context.Context) error {
 }
 
 // gatherChunk makes room for the current frame's next bytes, the last
-// chunk being full: it grows r.zbuf or adds a chunk, and returns it.
+// chunk being full: it grows zbuf or adds a chunk, and returns it.
 func (c *Conn) gatherChunk() *[]byte {
 	r, z := &c.r, c.deflate
 	want := r.remain // what the frame still brings, and the tail after the last
 	if r.frame.Fin {
 		want += int64(len(deflateTail))
 	}
-	if len(z.chunks) == 0 && cap(r.zbuf) < inflateBlock {
-		size := min(inflateBlock, max(int64(len(r.zbuf))+want, 2*int64(cap(r.zbuf))))
-		grown := make([]byte, len(r.zbuf), size)
-		copy(grown, r.zbuf)
-		r.zbuf = grown
-		return &r.zbuf
+	if len(z.chunks) == 0 && cap(z.zbuf) < inflateBlock {
+		size := min(inflateBlock, max(int64(len(z.zbuf))+want, 2*int64(cap(z.zbuf))))
+		grown := make([]byte, len(z.zbuf), size)
+		copy(grown, z.zbuf)
+		z.zbuf = grown
+		return &z.zbuf
 	}
 	size := max(inflateBlock, r.size-r.remain) // what has arrived
 	if r.frame.Fin {
@@ -327,7 +332,7 @@ func (c *Conn) gatherChunk() *[]byte {
 		chunk = make([]byte, 0, size)
 	}
 	if len(z.chunks) == 0 {
-		z.chunks = append(z.chunks, r.zbuf)
+		z.chunks = append(z.chunks, z.zbuf)
 	}
 	z.chunks = append(z.chunks, chunk)
 	return &z.chunks[len(z.chunks)-1]
@@ -341,20 +346,21 @@ func (c *Conn) startInflate() {
 	if !z.readNoContext {
 		dict = z.received.window()
 	}
-	r.zr = inflaters.Get().(*flate.Reader)
+	z.zr = inflaters.Get().(*flate.Reader)
+	r.inflating = true
 	switch {
-	case len(z.chunks) == 0 && len(r.zbuf) == 0:
+	case len(z.chunks) == 0 && len(z.zbuf) == 0:
 		// An empty payload is an empty message; it is not a DEFLATE
 		// stream, even with the tail put back, and inflates to nothing.
-		r.zr.Reset(nil, nil)
-	case len(z.chunks) == 0 && cap(r.zbuf)-len(r.zbuf) >= len(deflateTail):
-		r.zbuf = append(r.zbuf, deflateTail...)
-		r.zr.Reset(r.zbuf, dict)
+		z.zr.Reset(nil, nil)
+	case len(z.chunks) == 0 && cap(z.zbuf)-len(z.zbuf) >= len(deflateTail):
+		z.zbuf = append(z.zbuf, deflateTail...)
+		z.zr.Reset(z.zbuf, dict)
 	default:
 		// The tail goes at the end of the last chunk if it fits, or in a
 		// segment of its own.
 		if len(z.chunks) == 0 {
-			z.chunks = append(z.chunks, r.zbuf)
+			z.chunks = append(z.chunks, z.zbuf)
 		}
 		last := &z.chunks[len(z.chunks)-1]
 		if cap(*last)-len(*last) >= len(deflateTail) {
@@ -362,9 +368,9 @@ func (c *Conn) startInflate() {
 		} else {
 			z.chunks = append(z.chunks, deflateTail)
 		}
-		r.zr.ResetSegments(z.chunks, dict)
+		z.zr.ResetSegments(z.chunks, dict)
 	}
-	r.zout = 0
+	z.zout = 0
 	r.utf8 = utf8Validator{}
 }
 
@@ -372,14 +378,14 @@ func (c *Conn) startInflate() {
 // checking them against the read limit and, for text, UTF-8. It returns
 // io.EOF, with its decoder back in the pool, once the message is whole.
 func (c *Conn) inflate(p []byte) (int, error) {
-	r := &c.r
-	if room := r.msgLimit - r.zout; room < int64(len(p)) {
+	r, z := &c.r, c.deflate
+	if room := r.msgLimit - z.zout; room < int64(len(p)) {
 		p = p[:room+1] // one byte past the limit is enough to know
 	}
-	n, err := r.zr.Read(p)
+	n, err := z.zr.Read(p)
 	if n > 0 {
-		r.zout += int64(n)
-		if r.zout > r.msgLimit {
+		z.zout += int64(n)
+		if z.zout > r.msgLimit {
 			c.endInflate()
 			return 0, c.fail(StatusMessageTooBig, "message inflates beyond the read limit of %d bytes", r.msgLimit)
 		}
@@ -387,7 +393,7 @@ func (c *Conn) inflate(p []byte) (int, error) {
 			c.endInflate()
 			return 0, c.fail(StatusInvalidFramePayloadData, "text message is not valid UTF-8")
 		}
-		c.deflate.remember(p[:n])
+		z.remember(p[:n])
 	}
 	switch {
 	case err == nil:
@@ -409,13 +415,14 @@ func (c *Conn) inflate(p []byte) (int, error) {
 
 // endInflate releases what inflating a message used.
 func (c *Conn) endInflate() {
-	r := &c.r
-	if r.zr != nil {
-		r.zr.Reset(nil, nil) // not to keep the message's buffers
-		inflaters.Put(r.zr)
-		r.zr = nil
+	z := c.deflate
+	c.r.inflating = false
+	if z.zr != nil {
+		z.zr.Reset(nil, nil) // not to keep the message's buffers
+		inflaters.Put(z.zr)
+		z.zr = nil
 	}
-	if z := c.deflate; len(z.chunks) > 0 {
+	if len(z.chunks) > 0 {
 		// Do not hold on to a large message's buffers.
 		for _, chunk := range z.chunks {
 			if cap(chunk) == inflateBlock {
@@ -427,11 +434,11 @@ func (c *Conn) endInflate() {
 		if cap(z.chunks) > 64 {
 			z.chunks = nil
 		}
-		r.zbuf = nil
-	} else if cap(r.zbuf) > inflateBlock {
-		r.zbuf = nil
+		z.zbuf = nil
+	} else if cap(z.zbuf) > inflateBlock {
+		z.zbuf = nil
 	} else {
-		r.zbuf = r.zbuf[:0]
+		z.zbuf = z.zbuf[:0]
 	}
 }
 
@@ -560,12 +567,12 @@ func appendBlocks(out []byte, blocks []*[inflateBlock]byte, last int) []byte {
 // better left to go on in blocks, which stop at the limit, than given a
 // buffer of the limit as well.
 func (c *Conn) inflatedSize() int {
-	r := &c.r
-	read, total := r.zr.Progress()
+	r, z := &c.r, c.deflate
+	read, total := z.zr.Progress()
 	if read <= 0 {
 		return 0
 	}
-	out := float64(r.zout) + float64(r.zr.Buffered())
+	out := float64(z.zout) + float64(z.zr.Buffered())
 	est := out + float64(total-read)*min(out/float64(read), estimateRatio)
 	if limit := float64(r.msgLimit); est > limit+limit/8 {
 		return 0

@@ -289,13 +289,13 @@ func TestInflatedSize(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/limit-%d", tc.name, tc.limit), func(t *testing.T) {
 			c := deflateConn(false, &bytesConn{r: bytes.NewReader(nil)})
 			c.r.msgLimit = tc.limit
-			c.r.zr = flate.NewReader(append(bytes.Clone(tc.payload), deflateTail...), nil)
+			c.deflate.zr = flate.NewReader(append(bytes.Clone(tc.payload), deflateTail...), nil)
 			buf := make([]byte, 1<<20)
-			n, err := io.ReadFull(c.r.zr, buf)
+			n, err := io.ReadFull(c.deflate.zr, buf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.r.zout = int64(n)
+			c.deflate.zout = int64(n)
 			got := c.inflatedSize()
 			t.Logf("estimate %d for %d bytes", got, size)
 			if got < tc.min || got > tc.max {

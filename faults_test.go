@@ -279,3 +279,53 @@ func drainUntilClosed(t *testing.T, p *rawPeer) {
 		t.Fatalf("waiting for TCP close: %v", err)
 	}
 }
+
+// TestPongDueAfterInterruptedWrite checks a pong whose write the read's
+// context cut short: the ping's payload, read in the read buffer, is kept
+// (the buffer goes back to its pool, and is scribbled over there), and the
+// next read sends the pong, with that payload, before anything else.
+func TestPongDueAfterInterruptedWrite(t *testing.T) {
+	nc, peer := net.Pipe()
+	defer peer.Close()
+	srv := newConn(nc, false, "", nil)
+	defer srv.CloseNow()
+	masked := func(op Opcode, p string) []byte {
+		return encodeFrame(FrameHeader{Fin: true, Opcode: op, Length: int64(len(p)), Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte(p))
+	}
+	go peer.Write(masked(OpPing, "ping payload"))
+
+	// Nobody reads the peer's end, so the pong cannot go out.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := srv.ReadMessage(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadMessage returned %v, want the context's deadline", err)
+	}
+	for range 4 {
+		b := readBufPool.Get().(*[readBufSize]byte)
+		for i := range b {
+			b[i] = 'X'
+		}
+		readBufPool.Put(b)
+	}
+
+	frames := make(chan FrameHeader, 2)
+	payloads := make(chan string, 2)
+	go func() {
+		h, err := ReadFrameHeader(peer)
+		if err != nil {
+			return
+		}
+		p := make([]byte, h.Length)
+		io.ReadFull(peer, p)
+		frames <- h
+		payloads <- string(p)
+		peer.Write(masked(OpText, "after"))
+	}()
+	_, got, err := srv.ReadMessage(context.Background(), nil)
+	if err != nil || string(got) != "after" {
+		t.Fatalf("read %q, %v; want the message after the ping", got, err)
+	}
+	if h, p := <-frames, <-payloads; h.Opcode != OpPong || p != "ping payload" {
+		t.Fatalf("the peer got a frame %v with %q, want the pong with the ping's payload", h.Opcode, p)
+	}
+}

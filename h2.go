@@ -718,12 +718,7 @@ func (s *serverStream) Close() error {
 	}
 	s.closed = true
 	if !s.ended {
-		orderly := s.sawEOF()
-		select {
-		case <-s.c.closeRcvd:
-			orderly = true
-		default:
-		}
+		orderly := s.sawEOF() || s.c.peerClose.Load() != nil
 		// The reading goroutine is blocked in the body: end it.
 		s.rc.SetReadDeadline(aLongTimeAgo)
 		if s.writing || !orderly {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"sync/atomic"
 	"syscall"
-
-	"github.com/f30c7f75/websocket/internal/flate"
 )
 
 // Defaults for the limits a Conn applies to what it reads.
@@ -53,7 +51,8 @@ type readState struct {
 	utf8       utf8Validator
 	active     bool
 	resume     bool // a read was interrupted inside the message; the next read continues it
-	compressed bool // the message is compressed (see zbuf)
+	compressed bool // the message is compressed (see compression.zbuf)
+	inflating  bool // the message is being inflated (compression.zr)
 	typ        MessageType
 	size       int64  // payload bytes announced so far, for the limit
 	msgLimit   int64  // the read limit when the message began
@@ -67,24 +66,19 @@ type readState struct {
 	maxFrames      atomic.Int64
 	onPing, onPong atomic.Pointer[func([]byte)]
 
-	err     error // once set, every read returns it
-	ctrl    [MaxControlPayload]byte
-	pongDue bool  // a pong could not be sent yet
-	pongLen uint8 // the pending pong's payload is ctrl[:pongLen]
+	err     error                    // once set, every read returns it
+	pong    *[MaxControlPayload]byte // made when a pong could not be sent at once
+	pongDue bool                     // a pong could not be sent yet
+	pongLen uint8                    // the pending pong's payload is pong[:pongLen]
 
 	live   *readerHandle // the reader NextReader returned last, until the next read begins
 	rchunk *handleChunk  // where the next readers come from
 
-	// A compressed message is gathered whole in zbuf, then inflated by zr;
-	// zout counts the bytes inflated.
-	zbuf []byte
-	zr   *flate.Reader
-	zout int64
 }
 
 func (r *readState) init(c *Conn, buffered []byte) {
 	r.c = c
-	r.dl.set = c.nc.SetReadDeadline
+	r.dl.nc = c.nc
 	r.limit.Store(DefaultReadLimit)
 	r.maxFrames.Store(DefaultFragmentLimit)
 	r.raw = rawReader(c.nc)
@@ -292,7 +286,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 func (c *Conn) startMessage(ctx context.Context) error {
 	r := &c.r
 	r.partial = nil
-	if r.active || r.zr != nil {
+	if r.active || r.inflating {
 		if err := c.discardMessage(ctx); err != nil {
 			return err
 		}
@@ -310,7 +304,7 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 	if r.compressed {
 		// Inflate it all the same: with context takeover the next messages
 		// may refer to it.
-		if r.zr == nil {
+		if !r.inflating {
 			if err := c.gatherCompressed(ctx); err != nil {
 				return err
 			}
@@ -377,7 +371,7 @@ func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	if r.zr != nil {
+	if r.inflating {
 		return c.inflate(p)
 	}
 	if !r.active {
@@ -434,7 +428,7 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 	r := &c.r
 	for {
 		if r.pongDue {
-			if err := c.sendPong(ctx); err != nil {
+			if err := c.sendPong(ctx, r.pong[:r.pongLen]); err != nil {
 				return err
 			}
 		}
@@ -459,8 +453,9 @@ func (c *Conn) nextDataFrame(ctx context.Context) error {
 			if err := r.fill(total); err != nil {
 				return c.readFailed(ctx, err)
 			}
-			p := r.ctrl[:h.Length]
-			copy(p, r.buf[r.r+n:r.r+total])
+			// The payload is unmasked where it lies, in the read buffer,
+			// which nothing reads again.
+			p := r.buf[r.r+n : r.r+total]
 			r.r += total
 			if h.Masked {
 				Mask(h.Mask, 0, p)
@@ -600,9 +595,7 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 	r := &c.r
 	switch op {
 	case OpPing:
-		r.pongLen = uint8(len(p)) // at most MaxControlPayload
-		r.pongDue = true
-		if err := c.sendPong(ctx); err != nil {
+		if err := c.sendPong(ctx, p); err != nil {
 			return err
 		}
 		if f := r.onPing.Load(); f != nil {
@@ -619,12 +612,17 @@ func (c *Conn) handleControl(ctx context.Context, op Opcode, p []byte) error {
 	return nil
 }
 
-// sendPong answers the last ping received. If ctx ends first, the pong stays
-// due and the next read sends it.
-func (c *Conn) sendPong(ctx context.Context) error {
+// sendPong answers a ping whose payload is p. If ctx ends first, the pong
+// stays due, its payload kept in r.pong, and the next read sends it.
+func (c *Conn) sendPong(ctx context.Context, p []byte) error {
 	r := &c.r
-	err := c.writeFrame(ctx, FrameHeader{Fin: true, Opcode: OpPong}, r.ctrl[:r.pongLen], nil)
+	err := c.writeFrame(ctx, FrameHeader{Fin: true, Opcode: OpPong}, p, nil)
 	if err != nil && (errors.Is(err, ctx.Err()) || isTimeout(err)) && !c.isClosed() {
+		if r.pong == nil {
+			r.pong = new([MaxControlPayload]byte)
+		}
+		r.pongLen = uint8(copy(r.pong[:], p)) // at most MaxControlPayload
+		r.pongDue = true
 		return err
 	}
 	// Sent, or not worth retrying: the connection is closing or gone and

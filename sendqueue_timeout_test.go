@@ -7,6 +7,7 @@ package websocket
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestSendQueueCloseInterrupts(t *testing.T) {
 // later at once.
 func TestQueueContext(t *testing.T) {
 	var sets []time.Time
-	d := &ioDeadline{set: func(t time.Time) error { sets = append(sets, t); return nil }}
+	d := &ioDeadline{nc: deadlineRecorder{sets: &sets}, write: true}
 	qc := newQueueContext()
 	// arm arms a write the way d.begin does, but also when the context is
 	// already over (which begin refuses): the write may be armed in the
@@ -176,4 +177,17 @@ func TestSendQueueWriteTimeouts(t *testing.T) {
 			t.Fatalf("Err: %v, want a deadline error", err)
 		}
 	})
+}
+
+// deadlineRecorder is a net.Conn that records the write deadlines set.
+type deadlineRecorder struct {
+	utNopConn
+	sets *[]time.Time
+}
+
+func (deadlineRecorder) Read([]byte) (int, error)    { return 0, io.EOF }
+func (deadlineRecorder) Write(p []byte) (int, error) { return len(p), nil }
+func (c deadlineRecorder) SetWriteDeadline(t time.Time) error {
+	*c.sets = append(*c.sets, t)
+	return nil
 }
