@@ -250,11 +250,11 @@ type handleChunk struct {
 const handleDone = 0x80
 
 // takeHandle returns the next handle of the chunk at *p, which it replaces
-// by a new one for c when it is full or holds another context than ctx.
-func takeHandle(p **handleChunk, c *Conn, ctx context.Context) *uint8 {
+// by a new one for c when there is none or it is full.
+func takeHandle(p **handleChunk, c *Conn) *uint8 {
 	k := *p
-	if k == nil || int(k.used) == len(k.handles) || !sameContext(k.ctx, ctx) {
-		k = &handleChunk{c: c, ctx: ctx}
+	if k == nil || int(k.used) == len(k.handles) {
+		k = &handleChunk{c: c}
 		*p = k
 	}
 	h := &k.handles[k.used]

@@ -277,7 +277,13 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 			return 0, nil, err
 		}
 	}
-	r.live = (*readerHandle)(takeHandle(&r.rchunk, c, ctx))
+	if k := r.rchunk; k != nil && !sameContext(k.ctx, ctx) {
+		r.rchunk = nil // readers of another context take a chunk of their own
+	}
+	r.live = (*readerHandle)(takeHandle(&r.rchunk, c))
+	if r.rchunk.used == 1 {
+		r.rchunk.ctx = ctx // the chunk is new: no reader of it is out yet
+	}
 	return r.typ, r.live, nil
 }
 

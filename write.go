@@ -96,7 +96,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 		return nil, err
 	}
 	c.startWriter(ctx, typ, c.compressing())
-	return (*writerHandle)(takeHandle(&c.wchunk, c, nil)), nil
+	return (*writerHandle)(takeHandle(&c.wchunk, c)), nil
 }
 
 // writerHandle is the writer NextWriter returns: c.writer, until the
