@@ -197,7 +197,7 @@ func (c *Conn) closeTCPLost(lost *CloseError) (closed bool) {
 		close(c.closed)
 		c.nc.Close()
 		closed = true
-		if s := c.ev.Load(); s != nil && s.rc != nil {
+		if s := c.ev.Load(); s != nil && s.watched {
 			s.schedule() // for the handler's OnClose
 		}
 	})

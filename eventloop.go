@@ -122,7 +122,7 @@ func (l *EventLoop) Serve(c *Conn, h Handler) error {
 		return err
 	}
 	r.sem.unlock()
-	if s := c.ev.Load(); s.rc != nil {
+	if s := c.ev.Load(); s.watched {
 		// Readable before the poller watched it, or with bytes already
 		// buffered. (Until now the read semaphore kept workers off.)
 		s.schedule()
@@ -156,8 +156,7 @@ func (l *EventLoop) serve(c *Conn, h Handler) error {
 	l.mu.Unlock()
 
 	if l.poll != nil && r.raw != nil {
-		s.rc = r.raw
-		s.readFunc = s.readFD
+		s.watched = true
 		if err := s.watch(); err != nil {
 			l.mu.Lock()
 			l.slots[s.slot] = nil
@@ -219,7 +218,10 @@ func (l *EventLoop) ready(key uint64) {
 // worker runs the connections that have something to read.
 func (l *EventLoop) worker() {
 	var buf []byte // the message being read, reused from one to the next
+	rd := newRawReadTo()
 	for s := range l.work {
+		// Not reset after: run may have handed s to another worker.
+		s.rd = rd
 		buf = s.run(buf)
 		if cap(buf) > maxWorkerBuf {
 			buf = nil
@@ -240,13 +242,12 @@ type served struct {
 	state atomic.Int32
 
 	// The worker's, under c.r.sem.
-	reading    bool // the worker is reading: reads do not wait (readNow)
-	drained    bool // the last read found the socket empty
-	lingerLeft int  // after failing the connection: how much more to drop (see linger)
-	ended      bool // OnClose has been called
-	rc         syscall.RawConn
-	readFunc   func(fd uintptr) // s.readFD, made once
-	p          []byte           // readFD's buffer; it reports in c.r.rawN and c.r.rawErr
+	reading    bool       // the worker is reading: reads do not wait (readNow)
+	drained    bool       // the last read found the socket empty
+	ended      bool       // OnClose has been called
+	watched    bool       // the poller watches the socket (c.r.raw); else serveAlone reads it
+	lingerLeft int        // after failing the connection: how much more to drop (see linger)
+	rd         *rawReadTo // the reader of the worker running s (or of the last one)
 }
 
 const (
@@ -258,7 +259,7 @@ const (
 // watch has the poller watch s's socket.
 func (s *served) watch() error {
 	var err error
-	cerr := s.rc.Control(func(fd uintptr) {
+	cerr := s.c.r.raw.Control(func(fd uintptr) {
 		err = s.l.poll.watch(int(fd), uint64(uint32(s.slot))|uint64(s.gen)<<32)
 	})
 	if cerr != nil {
@@ -428,11 +429,11 @@ func (s *served) readNow(p []byte) (int, error) {
 	if s.drained || len(p) == 0 {
 		return 0, errWouldBlock
 	}
-	r := &s.c.r
-	s.p = p
-	cerr := s.rc.Control(s.readFunc)
-	n, err := r.rawN, r.rawErr
-	s.p, r.rawErr = nil, nil
+	d := s.rd
+	d.p = p
+	cerr := s.c.r.raw.Control(d.fn)
+	n, err := d.n, d.err
+	d.p, d.err = nil, nil
 	switch {
 	case cerr != nil:
 		return 0, cerr
@@ -451,11 +452,26 @@ func (s *served) readNow(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *served) readFD(fd uintptr) {
+// rawReadTo reads a socket into p without waiting, for RawConn.Control.
+// A worker has one, its method value made once, instead of each
+// connection.
+type rawReadTo struct {
+	p   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) // read
+}
+
+func newRawReadTo() *rawReadTo {
+	d := &rawReadTo{}
+	d.fn = d.read
+	return d
+}
+
+func (d *rawReadTo) read(fd uintptr) {
 	for {
-		r := &s.c.r
-		r.rawN, r.rawErr = sysRead(fd, s.p)
-		if r.rawErr != syscall.EINTR {
+		d.n, d.err = sysRead(fd, d.p)
+		if d.err != syscall.EINTR {
 			return
 		}
 	}
