@@ -54,7 +54,7 @@ var upward = map[string]struct {
 		"an EventLoop's worker reads without waiting"},
 	"read.go -> eventloop.go": {[]string{"errServed", "errWouldBlock", "loopContext"},
 		"a connection an EventLoop serves is read by it alone"},
-	"conn.go -> eventloop.go": {[]string{"rc", "schedule", "served"},
+	"conn.go -> eventloop.go": {[]string{"schedule", "served", "watched"},
 		"closing a connection an EventLoop serves has the loop call OnClose"},
 	"close.go -> eventloop.go": {[]string{"linger", "reading"},
 		"failing the connection, an EventLoop's worker lingers without waiting"},
