@@ -217,13 +217,11 @@ func (c *Conn) isClosed() bool {
 // lostErr returns the error for a connection whose transport failed with
 // err. Once this side has closed the transport, what the transport says
 // afterwards (use of a closed connection, or over HTTP/2 a deadline passing
-// on the stream's reader) is only the echo of that close.
+// on the stream's reader) is only the echo of that close. (Had the peer's
+// close frame been read, the read that read it would have set r.err, and
+// readFailed would not ask.)
 func (c *Conn) lostErr(err error) error {
 	if c.isClosed() {
-		if pc := c.peerClose.Load(); pc != nil {
-			cp := *pc
-			return &cp
-		}
 		if c.lost != nil {
 			return c.lost
 		}

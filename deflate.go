@@ -347,7 +347,6 @@ func (c *Conn) startInflate() {
 		dict = z.received.window()
 	}
 	z.zr = inflaters.Get().(*flate.Reader)
-	r.inflating = true
 	switch {
 	case len(z.chunks) == 0 && len(z.zbuf) == 0:
 		// An empty payload is an empty message; it is not a DEFLATE
@@ -373,6 +372,9 @@ func (c *Conn) startInflate() {
 	z.zout = 0
 	r.utf8 = utf8Validator{}
 }
+
+// inflating reports whether the current message is being inflated.
+func (c *Conn) inflating() bool { return c.deflate != nil && c.deflate.zr != nil }
 
 // inflate reads the next inflated bytes of the current message into p,
 // checking them against the read limit and, for text, UTF-8. It returns
@@ -416,7 +418,6 @@ func (c *Conn) inflate(p []byte) (int, error) {
 // endInflate releases what inflating a message used.
 func (c *Conn) endInflate() {
 	z := c.deflate
-	c.r.inflating = false
 	if z.zr != nil {
 		z.zr.Reset(nil, nil) // not to keep the message's buffers
 		inflaters.Put(z.zr)

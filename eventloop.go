@@ -516,12 +516,14 @@ func (c *Conn) readNext(s *served, buf *[]byte) (typ MessageType, msg []byte, ow
 	} else {
 		dst, err = c.readFrames(ctx, dst)
 	}
+	// Owned: the message is not in the worker's buffer, having resumed in
+	// storage of its own or outgrown the buffer.
+	owned = owned || cap(dst) == 0 || unsafe.SliceData(dst) != unsafe.SliceData(*buf)
 	if err != nil {
 		if r.err == nil && r.active {
 			r.resume = true
-			mine := cap(dst) > 0 && unsafe.SliceData(dst) == unsafe.SliceData(*buf)
 			switch {
-			case owned || (len(dst) > 0 && !mine):
+			case owned && len(dst) > 0:
 				r.partial = dst // storage of the message's own
 			case len(dst) == 0:
 			case cap(dst) >= handOverMin && int64(len(dst))+r.remain >= int64(cap(dst)/2):
@@ -533,7 +535,7 @@ func (c *Conn) readNext(s *served, buf *[]byte) (typ MessageType, msg []byte, ow
 		}
 		return 0, nil, false, err
 	}
-	return typ, dst, owned || !(cap(dst) > 0 && unsafe.SliceData(dst) == unsafe.SliceData(*buf)), nil
+	return typ, dst, owned, nil
 }
 
 // maxWorkerBuf bounds the buffer a worker keeps from one message to the

@@ -52,7 +52,6 @@ type readState struct {
 	active     bool
 	resume     bool // a read was interrupted inside the message; the next read continues it
 	compressed bool // the message is compressed (see compression.zbuf)
-	inflating  bool // the message is being inflated (compression.zr)
 	typ        MessageType
 	size       int64  // payload bytes announced so far, for the limit
 	msgLimit   int64  // the read limit when the message began
@@ -73,7 +72,6 @@ type readState struct {
 
 	live   *readerHandle // the reader NextReader returned last, until the next read begins
 	rchunk *handleChunk  // where the next readers come from
-
 }
 
 func (r *readState) init(c *Conn, buffered []byte) {
@@ -292,7 +290,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 func (c *Conn) startMessage(ctx context.Context) error {
 	r := &c.r
 	r.partial = nil
-	if r.active || r.inflating {
+	if r.active || c.inflating() {
 		if err := c.discardMessage(ctx); err != nil {
 			return err
 		}
@@ -310,7 +308,7 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 	if r.compressed {
 		// Inflate it all the same: with context takeover the next messages
 		// may refer to it.
-		if !r.inflating {
+		if !c.inflating() {
 			if err := c.gatherCompressed(ctx); err != nil {
 				return err
 			}
@@ -377,7 +375,7 @@ func (c *Conn) readMessagePart(ctx context.Context, p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	if r.inflating {
+	if c.inflating() {
 		return c.inflate(p)
 	}
 	if !r.active {

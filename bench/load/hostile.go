@@ -50,7 +50,6 @@ func Latency(ctx context.Context, cfg LatencyConfig) (LatencyResult, error) {
 	if cfg.Hostile != "" && cfg.Hostile != "flood" && cfg.Hostile != "trickle" {
 		return LatencyResult{}, fmt.Errorf("load: unknown hostile behaviour %q", cfg.Hostile)
 	}
-	msg := payload.JSON(cfg.Size)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	errs := make(chan error, cfg.Conns+2)
@@ -61,13 +60,15 @@ func Latency(ctx context.Context, cfg LatencyConfig) (LatencyResult, error) {
 		stop.Store(true)
 	}
 	var conns []*client
-	defer func() {
+	shutdown := func() {
 		stop.Store(true)
 		for _, c := range conns {
 			closeNow(c.nc)
 		}
+		conns = nil
 		wg.Wait()
-	}()
+	}
+	defer shutdown()
 	dial := func(size int) (*client, error) {
 		nc, br, err := Dial(ctx, cfg.Addr, false)
 		if err != nil {
@@ -122,7 +123,6 @@ func Latency(ctx context.Context, cfg LatencyConfig) (LatencyResult, error) {
 		if err != nil {
 			return LatencyResult{}, fmt.Errorf("load: connection %d: %w", i, err)
 		}
-		c.want = msg
 		wg.Go(func() {
 			var mine []time.Duration
 			// Spread the connections over the interval.
@@ -153,12 +153,7 @@ func Latency(ctx context.Context, cfg LatencyConfig) (LatencyResult, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	stop.Store(true)
-	for _, c := range conns {
-		closeNow(c.nc)
-	}
-	wg.Wait()
-	conns = nil
+	shutdown()
 	select {
 	case err := <-errs:
 		return LatencyResult{}, err
